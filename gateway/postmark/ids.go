@@ -39,26 +39,33 @@ func NormalizeMessageID(s string) string {
 // Every returned id is non-empty and contains no white space, '<' or '>'.
 // It returns nil when there are none. It does not remove duplicates.
 func ParseIDList(s string) []string {
-	nb, nbare := countIDs(s)
-	if nb == 0 && nbare == 0 {
-		return nil
-	}
-	bracketed := nb > 0
-	n := nb
-	if !bracketed {
-		n = nbare
-	}
-	ids := make([]string, 0, n)
-	for i := 0; ; {
-		id, isBracketed, next := nextID(s, i)
-		if next < 0 {
-			return ids
-		}
-		i = next
-		if isBracketed == bracketed {
+	// First pass: bracketed ids. Only when there are none, a second pass
+	// for bare ones.
+	var ids []string
+	for _, wantBracketed := range [2]bool{true, false} {
+		for i := 0; ; {
+			id, bracketed, next := nextID(s, i)
+			if next < 0 {
+				break
+			}
+			i = next
+			if bracketed != wantBracketed {
+				continue
+			}
+			if ids == nil {
+				sep := ">"
+				if !wantBracketed {
+					sep = "@"
+				}
+				ids = make([]string, 0, strings.Count(s[i:], sep)+1)
+			}
 			ids = append(ids, id)
 		}
+		if ids != nil {
+			return ids
+		}
 	}
+	return nil
 }
 
 // firstID returns what ParseIDList(s)[0] would be, without allocating.
@@ -75,22 +82,6 @@ func firstID(s string) string {
 		}
 		if bare == "" {
 			bare = id
-		}
-	}
-}
-
-// countIDs counts the bracketed and the bare ids nextID yields for s.
-func countIDs(s string) (bracketed, bare int) {
-	for i := 0; ; {
-		_, isBracketed, next := nextID(s, i)
-		if next < 0 {
-			return bracketed, bare
-		}
-		i = next
-		if isBracketed {
-			bracketed++
-		} else {
-			bare++
 		}
 	}
 }
@@ -112,25 +103,22 @@ func nextID(s string, i int) (id string, bracketed bool, next int) {
 			// A '<' inside the brackets restarts the id, so "<<a@x>>"
 			// and "<junk<a@x>" both yield "a@x".
 			start := i + 1
-			j := start
-			for j < len(s) && s[j] != '>' {
-				if s[j] == '<' {
-					start = j + 1
-				}
-				j++
-			}
-			if j == len(s) {
-				// Unterminated: treat what follows as bare text.
-				i = start
+			end := strings.IndexByte(s[start:], '>')
+			if end < 0 {
+				// Unterminated: treat what follows the last '<' as
+				// bare text.
+				i = start + strings.LastIndexByte(s[start:], '<') + 1
 				continue
 			}
-			i = j + 1
-			if v := strings.TrimSpace(s[start:j]); v != "" && !strings.ContainsFunc(v, isIDSpaceRune) {
+			end += start
+			start += strings.LastIndexByte(s[start:end], '<') + 1
+			i = end + 1
+			if v := strings.TrimSpace(s[start:end]); v != "" && !hasIDSpace(v) {
 				return v, true, i
 			}
 		default:
 			j := i
-			for j < len(s) && !isIDSpace(s[j]) && !strings.ContainsRune(",<>()\"", rune(s[j])) {
+			for j < len(s) && !isIDDelim(s[j]) {
 				j++
 			}
 			tok := s[i:j]
@@ -178,8 +166,26 @@ func skipQuoted(s string, i int) int {
 	return len(s)
 }
 
-func isIDSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'
-}
+// idSpace and idDelim are byte classes for the id scanner: ASCII white
+// space, and white space plus the bytes that end a bare token.
+var idSpace, idDelim = func() (space, delim [256]bool) {
+	for _, c := range []byte(" \t\r\n\v\f") {
+		space[c], delim[c] = true, true
+	}
+	for _, c := range []byte(",<>()\"") {
+		delim[c] = true
+	}
+	return space, delim
+}()
 
-func isIDSpaceRune(r rune) bool { return r < 0x80 && isIDSpace(byte(r)) }
+func isIDSpace(c byte) bool { return idSpace[c] }
+func isIDDelim(c byte) bool { return idDelim[c] }
+
+func hasIDSpace(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if idSpace[s[i]] {
+			return true
+		}
+	}
+	return false
+}

@@ -14,6 +14,9 @@ import (
 // it becomes a storage key.
 const maxMessageIDLen = 256
 
+// maxHeaderPrealloc caps the Headers capacity Parse reserves up front.
+const maxHeaderPrealloc = 256
+
 // wireMessage is the JSON shape of a Postmark inbound webhook body. Field
 // names match the JSON keys; unknown keys are ignored.
 type wireMessage struct {
@@ -70,6 +73,13 @@ func Parse(body []byte) (*Message, error) {
 		return nil, fmt.Errorf("%w: body is not a JSON object", ErrMalformed)
 	}
 	var w wireMessage
+	// encoding/json appends into the capacity a slice already has, so
+	// sizing Headers from a cheap upper bound on its length (every header
+	// has a "Name" key; addresses and attachments add a few more) saves
+	// the repeated growth of the longest array in a real body.
+	if n := bytes.Count(body, []byte(`"Name"`)); n > 0 {
+		w.Headers = make([]Header, 0, min(n, maxHeaderPrealloc))
+	}
 	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, jsonError(err)
 	}
@@ -105,6 +115,9 @@ func Parse(body []byte) (*Message, error) {
 		RawEmail:          w.RawEmail,
 	}
 
+	if len(m.Headers) == 0 {
+		m.Headers = nil // drop the capacity reserved above
+	}
 	if m.From.Email == "" {
 		if a, ok := parseAddress(w.From); ok {
 			m.From = a
