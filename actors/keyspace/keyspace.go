@@ -1,0 +1,136 @@
+package keyspace
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/binary"
+	"strings"
+)
+
+// Key families. Changing one is a data migration.
+const (
+	famTenant    = "t/" // t/<cid> → TenantState
+	famCase      = "c/" // c/<cid>/<case> → CaseState
+	famMessage   = "m/" // m/<cid>/<case>/<n:8> → StoredMessage
+	famAttach    = "a/" // a/<cid>/<case>/<n:8>/<i:4> → attachment content
+	famCaseList  = "l/" // l/<cid>/<^created:8><case> → case id (newest first)
+	famIndex     = "i/" // i/<cid>/<kind>/<id> → case id (see Index*)
+	famPublished = "p/" // p/<cid> → published watermark of the tenant's event log
+	famEventLog  = "e/" // log name of the tenant's event log (outbox)
+	famAuditLog  = "u/" // log name of the tenant's audit log
+)
+
+var b32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// Tenant is the key of a tenant's state.
+func Tenant(cid string) []byte { return []byte(famTenant + cid) }
+
+// TenantPrefix is the prefix of every tenant state key.
+func TenantPrefix() []byte { return []byte(famTenant) }
+
+// TenantFromKey returns the tenant id of a Tenant key.
+func TenantFromKey(k []byte) string { return strings.TrimPrefix(string(k), famTenant) }
+
+// Case is the key of a case's summary state.
+func Case(cid, caseID string) []byte { return []byte(famCase + cid + "/" + caseID) }
+
+// Message is the key of the n-th message (from 1) of a case.
+func Message(cid, caseID string, n uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte(famMessage+cid+"/"+caseID+"/"), n)
+}
+
+// MessagePrefix is the prefix of every message key of a case.
+func MessagePrefix(cid, caseID string) []byte { return []byte(famMessage + cid + "/" + caseID + "/") }
+
+// Attachment is the key of the i-th attachment of the n-th message of a case.
+func Attachment(cid, caseID string, n uint64, i int) []byte {
+	k := binary.BigEndian.AppendUint64([]byte(famAttach+cid+"/"+caseID+"/"), n)
+	return binary.BigEndian.AppendUint32(append(k, '/'), uint32(i))
+}
+
+// CaseListEntry is the key that lists a case under its tenant, newest first.
+func CaseListEntry(cid, caseID string, createdAt int64) []byte {
+	k := binary.BigEndian.AppendUint64([]byte(famCaseList+cid+"/"), ^uint64(createdAt))
+	return append(k, caseID...)
+}
+
+// CaseListPrefix is the prefix of a tenant's case list.
+func CaseListPrefix(cid string) []byte { return []byte(famCaseList + cid + "/") }
+
+// Index kinds of the tenant-wide message index.
+const (
+	// IndexSource maps "<source>:<upstream message id>" to "<case> <message id>": the dedupe key.
+	IndexSource = "s"
+	// IndexRFC maps an RFC Message-ID stored in a case to that case.
+	IndexRFC = "r"
+	// IndexReferenced maps an RFC Message-ID that a stored message named in
+	// In-Reply-To or References (maybe not yet arrived) to that case.
+	IndexReferenced = "f"
+	// IndexReplyToken maps a case's reply token to the case.
+	IndexReplyToken = "t"
+)
+
+// Index is a key of the tenant-wide message index.
+func Index(cid, kind, id string) []byte { return []byte(famIndex + cid + "/" + kind + "/" + id) }
+
+// SourceIndex is the dedupe key of an upstream message.
+func SourceIndex(cid, source, sourceMessageID string) []byte {
+	return Index(cid, IndexSource, source+":"+sourceMessageID)
+}
+
+// SourceIndexValue encodes where an upstream message was stored.
+func SourceIndexValue(caseID, messageID string) []byte { return []byte(caseID + " " + messageID) }
+
+// ParseSourceIndexValue decodes SourceIndexValue.
+func ParseSourceIndexValue(v []byte) (caseID, messageID string) {
+	s := string(v)
+	if i := strings.IndexByte(s, ' '); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return s, ""
+}
+
+// Published is the key of the published watermark of a tenant's event log.
+func Published(cid string) []byte { return []byte(famPublished + cid) }
+
+// EventLog is the store log name of a tenant's event log (the outbox).
+func EventLog(cid string) []byte { return []byte(famEventLog + cid) }
+
+// TenantOfEventLog returns the tenant of an EventLog name, or "" if the log
+// is not an event log.
+func TenantOfEventLog(log []byte) string {
+	s := string(log)
+	if !strings.HasPrefix(s, famEventLog) {
+		return ""
+	}
+	return s[len(famEventLog):]
+}
+
+// AuditLog is the store log name of a tenant's audit log.
+func AuditLog(cid string) []byte { return []byte(famAuditLog + cid) }
+
+// CaseID derives the case id of a thread from its root Message-ID, so two
+// messages of one new thread that arrive at once address the same case actor
+// and cannot open two cases.
+func CaseID(cid, threadRoot string) string {
+	sum := sha256.Sum256([]byte(cid + "\x00" + threadRoot))
+	return "c" + b32.EncodeToString(sum[:15])
+}
+
+// ReplyToken derives a case's reply token (the plus-address in Reply-To of
+// mail sent from the case). It is unguessable without the tenant's key.
+func ReplyToken(key []byte, caseID string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(caseID))
+	return b32.EncodeToString(m.Sum(nil)[:10])
+}
+
+// Identity is the cluster identity of a case actor: cases are addressed
+// within their tenant.
+func Identity(cid, caseID string) string { return cid + "/" + caseID }
+
+// SplitIdentity reverses Identity.
+func SplitIdentity(id string) (cid, caseID string, ok bool) {
+	return strings.Cut(id, "/")
+}

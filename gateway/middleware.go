@@ -1,0 +1,178 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/casespine/spine/gateway/auth"
+	"github.com/fasthttp/router"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+)
+
+// User-value keys.
+const (
+	requestIDKey = "spine.request_id"
+	claimsKey    = "spine.claims"
+	errorKey     = "spine.error"
+)
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// middleware wraps every request: request id, panic recovery, metrics by
+// route template and the access log.
+func (s *Server) middleware(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		start := time.Now()
+		id := string(ctx.Request.Header.Peek("X-Request-Id"))
+		if id == "" || len(id) > 128 {
+			id = newRequestID()
+		}
+		ctx.SetUserValue(requestIDKey, id)
+		ctx.Response.Header.Set("X-Request-Id", id)
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					s.log.Error("request handler panicked", "request_id", id, "panic", r, "stack", string(debug.Stack()))
+					ctx.Response.Reset()
+					writeProblem(ctx, fmt.Errorf("panic: %v", r))
+				}
+			}()
+			next(ctx)
+		}()
+		route, _ := ctx.UserValue(router.MatchedRoutePathParam).(string)
+		if route == "" {
+			route = "unmatched"
+		}
+		status := ctx.Response.StatusCode()
+		took := time.Since(start)
+		s.opts.Metrics.Requests.WithLabelValues(route, string(ctx.Method()), strconv.Itoa(status)).Observe(took.Seconds())
+		if s.opts.AccessLog {
+			attrs := []slog.Attr{
+				slog.String("request_id", id), slog.String("method", string(ctx.Method())),
+				slog.String("path", redactPath(route, string(ctx.Path()))), slog.String("route", route),
+				slog.Int("status", status), slog.Duration("took", took), slog.String("remote", ctx.RemoteIP().String()),
+			}
+			if q := redactQuery(ctx.QueryArgs()); q != "" {
+				attrs = append(attrs, slog.String("query", q))
+			}
+			if err, ok := ctx.UserValue(errorKey).(error); ok && status >= 500 {
+				attrs = append(attrs, slog.String("err", err.Error()))
+			}
+			s.log.LogAttrs(context.Background(), slog.LevelInfo, "http", attrs...)
+		}
+	}
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// redactPath hides path segments that are secrets: the {token} of a route.
+func redactPath(route, path string) string {
+	if !strings.Contains(route, "{token}") {
+		return path
+	}
+	rs, ps := strings.Split(route, "/"), strings.Split(path, "/")
+	if len(rs) != len(ps) {
+		return route
+	}
+	for i, seg := range rs {
+		if seg == "{token}" {
+			ps[i] = "REDACTED"
+		}
+	}
+	return strings.Join(ps, "/")
+}
+
+// redactQuery renders the query string with access_token hidden.
+func redactQuery(args *fasthttp.Args) string {
+	if args.Len() == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for k, v := range args.All() {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.Write(k)
+		b.WriteByte('=')
+		if string(k) == "access_token" {
+			b.WriteString("REDACTED")
+		} else {
+			b.Write(v)
+		}
+	}
+	return b.String()
+}
+
+// bearer extracts the token from Authorization: Bearer, or from the
+// access_token query parameter when allowQuery (browser WebSockets).
+func bearer(ctx *fasthttp.RequestCtx, allowQuery bool) string {
+	h := string(ctx.Request.Header.Peek("Authorization"))
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	if allowQuery {
+		return string(ctx.QueryArgs().Peek("access_token"))
+	}
+	return ""
+}
+
+func (s *Server) verify(ctx *fasthttp.RequestCtx, allowQuery bool) (*auth.Claims, error) {
+	tok := bearer(ctx, allowQuery)
+	if tok == "" {
+		return nil, errUnauthorized
+	}
+	return s.opts.Auth.Verify(tok)
+}
+
+// authed requires a valid token.
+func (s *Server) authed(h func(*fasthttp.RequestCtx, *auth.Claims)) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		c, err := s.verify(ctx, false)
+		if err != nil {
+			writeProblem(ctx, err)
+			return
+		}
+		h(ctx, c)
+	}
+}
+
+// tenantScoped requires a valid token that may act on {cid}; read-only
+// roles may only GET.
+func (s *Server) tenantScoped(h func(*fasthttp.RequestCtx, *auth.Claims, string)) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		c, err := s.verify(ctx, false)
+		if err != nil {
+			writeProblem(ctx, err)
+			return
+		}
+		cid, _ := ctx.UserValue("cid").(string)
+		if !c.CanAccess(cid) {
+			writeProblem(ctx, errForbiddenScope)
+			return
+		}
+		if !ctx.IsGet() && !c.CanWrite() {
+			writeProblem(ctx, errReadOnly)
+			return
+		}
+		h(ctx, c, cid)
+	}
+}
+
+func (s *Server) metricsHandler() fasthttp.RequestHandler {
+	return fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))
+}
+
+func closeLabel(code int) string { return strconv.Itoa(code) }
