@@ -179,3 +179,7 @@ func syncDir(dir string) {
 		d.Close()
 	}
 }
+
+// LoadKeyFile reads a signing key from an explicit path (as required in
+// prod), with the same checks as LoadOrCreateKey; it never creates one.
+func LoadKeyFile(path string) ([]byte, error) { return readKeyFile(path) }
