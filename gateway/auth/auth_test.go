@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -446,3 +447,37 @@ func nonCanonical(tok string) string {
 
 // padded adds base64 padding to the signature.
 func padded(tok string) string { return tok + "=" }
+
+// TestConcurrentUse runs Issue and Verify on one Auth from many goroutines;
+// with -race it checks the concurrency contract in the package doc.
+func TestConcurrentUse(t *testing.T) {
+	a, err := New(Options{Key: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			c := Claims{Sub: "u" + itoa(int64(i)), Role: RoleAgent, ClientID: "acme"}
+			for range 50 {
+				tok, _, err := a.Issue(c, time.Minute)
+				if err == nil {
+					var got *Claims
+					if got, err = a.Verify(tok); err == nil && got.Sub != c.Sub {
+						err = errors.New("sub mixed up between goroutines")
+					}
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

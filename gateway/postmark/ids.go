@@ -36,8 +36,8 @@ func NormalizeMessageID(s string) string {
 //     dropped;
 //   - otherwise, bare tokens containing '@' are returned ("a@x b@y").
 //
-// Every returned id is non-empty and contains no white space, '<' or '>'.
-// It returns nil when there are none. It does not remove duplicates.
+// Every returned id is non-empty and contains no ASCII white space, '<' or
+// '>'. It returns nil when there are none and does not remove duplicates.
 func ParseIDList(s string) []string {
 	// First pass: bracketed ids. Only when there are none, a second pass
 	// for bare ones.

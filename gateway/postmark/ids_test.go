@@ -13,7 +13,7 @@ func TestNormalizeMessageID(t *testing.T) {
 		{"<<abc@x>>", "abc@x"},
 		{"< <abc@x> >", "abc@x"},
 		{"<Mixed.Case+x=y@Host>", "Mixed.Case+x=y@Host"}, // kept exactly
-		{"<a b@x>", "a b@x"},                               // interior kept
+		{"<a b@x>", "a b@x"},                             // interior kept
 		{"<>", ""},
 		{"", ""},
 		{"   ", ""},
