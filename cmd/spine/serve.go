@@ -203,4 +203,3 @@ func (n *node) shutdown(ctx context.Context) error {
 	}
 	return err
 }
-

@@ -130,4 +130,3 @@ func tenant(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout, string(out))
 	return nil
 }
-
