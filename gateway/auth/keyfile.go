@@ -181,5 +181,12 @@ func syncDir(dir string) {
 }
 
 // LoadKeyFile reads a signing key from an explicit path (as required in
-// prod), with the same checks as LoadOrCreateKey; it never creates one.
-func LoadKeyFile(path string) ([]byte, error) { return readKeyFile(path) }
+// prod), with the same format and permission checks as LoadOrCreateKey
+// (ErrBadKey); it never creates one: a missing file is ErrNoKey.
+func LoadKeyFile(path string) ([]byte, error) {
+	key, err := readKeyFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s does not exist", ErrNoKey, path)
+	}
+	return key, err
+}

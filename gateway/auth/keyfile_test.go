@@ -171,3 +171,38 @@ func TestLoadOrCreateKeyRace(t *testing.T) {
 		t.Errorf("dir holds %d entries, want only the key", len(entries))
 	}
 }
+
+func TestLoadKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	want, err := LoadOrCreateKey(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "open.key")
+	if err := os.WriteFile(bad, []byte(hex.EncodeToString(want)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		path    string
+		wantErr error
+	}{
+		{"existing", filepath.Join(dir, KeyFileName), nil},
+		{"missing", filepath.Join(dir, "absent.key"), ErrNoKey},
+		{"world readable", bad, ErrBadKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key, err := LoadKeyFile(tt.path)
+			if tt.wantErr == nil {
+				if err != nil || !bytes.Equal(key, want) {
+					t.Errorf("LoadKeyFile = %x, %v; want the key", key, err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.wantErr) || key != nil {
+				t.Errorf("LoadKeyFile = %x, %v; want %v", key, err, tt.wantErr)
+			}
+		})
+	}
+}
