@@ -1,0 +1,75 @@
+package storetest
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/casespine/spine/persistence"
+)
+
+func (s *suite) testKV(t *testing.T) {
+	t.Run("PutGetOverwriteDelete", func(t *testing.T) {
+		t.Parallel()
+		st := s.openStore(t, "s")
+		wantValue(t, st, "a", nil)
+		mustCommit(t, st, &persistence.Batch{Puts: []persistence.KV{kv("a", "1"), kv("b", "2")}})
+		wantValue(t, st, "a", []byte("1"))
+		wantValue(t, st, "b", []byte("2"))
+		mustCommit(t, st, &persistence.Batch{Puts: []persistence.KV{kv("a", "one")}})
+		wantValue(t, st, "a", []byte("one"))
+		mustCommit(t, st, &persistence.Batch{Deletes: [][]byte{[]byte("a"), []byte("never-existed")}})
+		wantValue(t, st, "a", nil)
+		wantValue(t, st, "b", []byte("2"))
+	})
+
+	t.Run("EmptyValue", func(t *testing.T) {
+		t.Parallel()
+		st := s.openStore(t, "s")
+		mustCommit(t, st, &persistence.Batch{Puts: []persistence.KV{{Key: []byte("nil")}, {Key: []byte("empty"), Value: []byte{}}}})
+		for _, k := range []string{"nil", "empty"} {
+			v, ok := mustGet(t, st, k)
+			if !ok || len(v) != 0 {
+				t.Fatalf("Get(%q) = %q, %t; want empty, true", k, v, ok)
+			}
+		}
+	})
+
+	t.Run("BatchOrder", func(t *testing.T) {
+		t.Parallel()
+		st := s.openStore(t, "s")
+		mustCommit(t, st, &persistence.Batch{
+			Puts:    []persistence.KV{kv("dup", "first"), kv("dup", "last"), kv("gone", "x")},
+			Deletes: [][]byte{[]byte("gone")},
+		})
+		wantValue(t, st, "dup", []byte("last"))
+		wantValue(t, st, "gone", nil) // Puts, then Deletes
+	})
+
+	t.Run("ReadsReturnCopies", func(t *testing.T) {
+		t.Parallel()
+		st := s.openStore(t, "s")
+		put := []byte("value")
+		mustCommit(t, st, &persistence.Batch{Puts: []persistence.KV{{Key: []byte("k"), Value: put}}})
+		v, _ := mustGet(t, st, "k")
+		v[0] = 'X'
+		kvs, err := st.Scan([]byte("k"), nil, 0, false)
+		if err != nil || len(kvs) != 1 {
+			t.Fatalf("Scan = %v, %v", kvs, err)
+		}
+		kvs[0].Key[0], kvs[0].Value[0] = 'X', 'X'
+		wantValue(t, st, "k", []byte("value"))
+		if _, ok := mustGet(t, st, "k"); !ok {
+			t.Fatal("key changed through a returned slice")
+		}
+	})
+
+	t.Run("InvalidGet", func(t *testing.T) {
+		t.Parallel()
+		st := s.openStore(t, "s")
+		for _, k := range [][]byte{nil, {}, make([]byte, persistence.MaxKeySize+1)} {
+			if _, _, err := st.Get(k); !errors.Is(err, persistence.ErrInvalid) {
+				t.Fatalf("Get(%d-byte key) err = %v, want ErrInvalid", len(k), err)
+			}
+		}
+	})
+}
