@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"path/filepath"
@@ -141,12 +142,18 @@ func (g *gate) observe(batches, size int, _ time.Duration) {
 // after it; it reports the batch's error on the returned channel.
 func (g *gate) hold(t *testing.T, s *Store) <-chan error {
 	t.Helper()
+	return g.holdCtx(t, s, t.Context())
+}
+
+// holdCtx is hold with the gate batch committed under ctx.
+func (g *gate) holdCtx(t *testing.T, s *Store, ctx context.Context) <-chan error {
+	t.Helper()
 	g.mu.Lock()
 	g.armed = true
 	g.mu.Unlock()
 	done := make(chan error, 1)
 	go func() {
-		_, err := s.Commit(t.Context(), &persistence.Batch{Puts: []persistence.KV{{Key: []byte("gate"), Value: []byte("x")}}})
+		_, err := s.Commit(ctx, &persistence.Batch{Puts: []persistence.KV{{Key: []byte("gate"), Value: []byte("x")}}})
 		done <- err
 	}()
 	select {

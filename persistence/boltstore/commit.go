@@ -75,11 +75,14 @@ func (s *Store) commitGroup(group []*request) {
 			break
 		}
 		if s.opts.Observe != nil {
-			size := 0
+			batches, size := 0, 0
 			for _, r := range group {
-				size += r.size
+				if !r.excluded {
+					batches++
+					size += r.size
+				}
 			}
-			s.opts.Observe(len(group), size, time.Since(start))
+			s.opts.Observe(batches, size, time.Since(start))
 		}
 		if len(appended) > 0 && s.opts.OnCommit != nil {
 			s.callOnCommit(appended)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/casespine/spine/persistence"
 )
@@ -150,7 +151,7 @@ func (s *Store) LogHead(log []byte) (uint64, error) {
 // persistence.ErrClosed.
 func (s *Store) view(fn func(*bolt.Tx) error) error {
 	err := s.db.View(fn)
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return persistence.ErrClosed
 	}
 	return err

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/casespine/spine/persistence"
 )
@@ -68,7 +69,7 @@ func Open(opts Options) (*Store, error) {
 		InitialMmapSize: initialMmapSize,
 		MaxSize:         int(opts.MaxFileSize),
 	})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s", ErrLocked, opts.Path)
 	}
 	if err != nil {

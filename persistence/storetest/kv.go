@@ -22,6 +22,16 @@ func (s *suite) testKV(t *testing.T) {
 		wantValue(t, st, "b", []byte("2"))
 	})
 
+	t.Run("EmptyBatch", func(t *testing.T) {
+		t.Parallel()
+		st := s.openStore(t, "s")
+		if res := mustCommit(t, st, &persistence.Batch{}); len(res.Offsets) != 0 {
+			t.Fatalf("empty batch got offsets %v", res.Offsets)
+		}
+		mustCommit(t, st, &persistence.Batch{Conds: []persistence.Cond{{Key: []byte("k"), Absent: true}}})
+		wantValue(t, st, "k", nil)
+	})
+
 	t.Run("EmptyValue", func(t *testing.T) {
 		t.Parallel()
 		st := s.openStore(t, "s")

@@ -10,8 +10,26 @@ import (
 	"github.com/casespine/spine/persistence"
 )
 
-// Store is the method set of a persistence store, as every user of one
-// declares it. See boltstore.Store for the documentation of each method.
+// Store is the method set of a persistence store, as its users declare
+// it. The suite holds an implementation to this contract:
+//
+//   - Commit applies a valid batch atomically and durably (see
+//     persistence.Batch) and returns the offsets of its appends; a failed
+//     Cond gives a *persistence.ConflictError with the key's current value
+//     and writes nothing; an invalid batch gives persistence.ErrInvalid
+//     and writes nothing; a context that has ended gives its error.
+//   - Get returns a copy of a key's value and whether it exists (an empty
+//     value exists); an empty or oversized key is persistence.ErrInvalid.
+//   - Scan returns copies of the pairs whose key has the prefix, strictly
+//     after the key after (strictly before it when reverse; nil: from the
+//     start or the end), in key order (descending when reverse), at most
+//     limit (persistence.DefaultLimit when limit <= 0).
+//   - ReadLog returns copies of the entries of a log with offset > after,
+//     ascending, at most limit (persistence.DefaultLimit when limit <= 0).
+//     LogHead returns the highest offset assigned in a log, 0 for none.
+//     Offsets run 1, 2, 3, ... per log, without gaps, and survive Close.
+//   - Close is idempotent, commits what was queued before it, and makes
+//     every later call fail with persistence.ErrClosed.
 type Store interface {
 	Commit(ctx context.Context, b *persistence.Batch) (persistence.Result, error)
 	Get(key []byte) (value []byte, ok bool, err error)
