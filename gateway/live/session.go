@@ -95,7 +95,10 @@ func (s *session) requestClose(code int) {
 // in time (a client that stopped reading never lets the close frame out).
 func (s *session) armWatchdog() {
 	s.watchOnce.Do(func() {
-		s.watchdog = time.AfterFunc(s.h.opts.WriteTimeout+time.Second, func() { _ = s.conn.Close() })
+		t := time.AfterFunc(s.h.opts.WriteTimeout+time.Second, func() { _ = s.conn.Close() })
+		s.mu.Lock()
+		s.watchdog = t
+		s.mu.Unlock()
 	})
 }
 
@@ -119,13 +122,13 @@ func (s *session) run() {
 	s.release()
 	<-s.writerDone
 	s.h.system.Root.Stop(pid)
-	if s.watchdog != nil {
-		s.watchdog.Stop()
-	}
 	_ = s.conn.Close()
 	s.mu.Lock()
-	code := s.closeCode
+	code, watchdog := s.closeCode, s.watchdog
 	s.mu.Unlock()
+	if watchdog != nil {
+		watchdog.Stop()
+	}
 	if s.h.opts.OnClose != nil {
 		s.h.opts.OnClose(code)
 	}
