@@ -11,8 +11,7 @@ import (
 // Key families. Changing one is a data migration.
 const (
 	famTenant    = "t/" // t/<cid> → TenantState
-	famCase      = "c/" // c/<cid>/<case> → CaseState
-	famMessage   = "m/" // m/<cid>/<case>/<n:8> → StoredMessage
+	famCase      = "c/" // c/<cid>/<case> → CaseState; c/<cid>/<case>/m/<n:8> → StoredMessage
 	famAttach    = "a/" // a/<cid>/<case>/<n:8>/<i:4> → attachment content
 	famCaseList  = "l/" // l/<cid>/<^created:8><case> → case id (newest first)
 	famIndex     = "i/" // i/<cid>/<kind>/<id> → case id (see Index*)
@@ -35,13 +34,15 @@ func TenantFromKey(k []byte) string { return strings.TrimPrefix(string(k), famTe
 // Case is the key of a case's summary state.
 func Case(cid, caseID string) []byte { return []byte(famCase + cid + "/" + caseID) }
 
-// Message is the key of the n-th message (from 1) of a case.
+// Message is the key of the n-th message (from 1) of a case. Messages sit
+// right after their case's summary, so a commit that adds one dirties few
+// pages.
 func Message(cid, caseID string, n uint64) []byte {
-	return binary.BigEndian.AppendUint64([]byte(famMessage+cid+"/"+caseID+"/"), n)
+	return binary.BigEndian.AppendUint64(MessagePrefix(cid, caseID), n)
 }
 
 // MessagePrefix is the prefix of every message key of a case.
-func MessagePrefix(cid, caseID string) []byte { return []byte(famMessage + cid + "/" + caseID + "/") }
+func MessagePrefix(cid, caseID string) []byte { return []byte(famCase + cid + "/" + caseID + "/m/") }
 
 // Attachment is the key of the i-th attachment of the n-th message of a case.
 func Attachment(cid, caseID string, n uint64, i int) []byte {

@@ -23,8 +23,10 @@ type common struct {
 	Seed        uint64        `json:"seed"`
 	Progress    time.Duration `json:"-"`
 	VsBaseline  bool          `json:"vs_baseline,omitempty"`
+	OnlyBase    bool          `json:"baseline_only,omitempty"`
 	BaselineURL string        `json:"baseline_url,omitempty"`
 	FreshNode   bool          `json:"fresh_node,omitempty"`
+	CPUProfile  string        `json:"cpuprofile,omitempty"`
 }
 
 type envList []string
@@ -48,6 +50,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.SpineArgs, "spine-args", "", "extra arguments appended to 'spine serve' (space-separated)")
 	fs.StringVar(&c.Out, "out", "", "write every figure, check and the full configuration as JSON to this file")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed for the choice of resends")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write spine-bench's own CPU profile to this file (to see what the generator costs)")
 	fs.DurationVar(&c.Progress, "progress", 0, "progress interval (default 1s on a terminal, 5s otherwise; negative disables)")
 }
 

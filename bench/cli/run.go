@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -67,6 +69,7 @@ func runScenario(ctx context.Context, cmd string, args []string, stdout, stderr 
 		intakeFlags(fs, cfg.Intake, "", false)
 		fs.BoolVar(&cm.VsBaseline, "vs-baseline", false, "also run the same intake against the bare fasthttp baseline and print the ratio")
 		fs.StringVar(&cm.BaselineURL, "baseline", "", "URL of a running 'spine-bench baseline' (default: start one as a child process)")
+		fs.BoolVar(&cm.OnlyBase, "baseline-only", false, "run against the baseline alone (no Spine target): shows what the generator reaches on this machine")
 	case "fanout":
 		f := defaultFanout()
 		cfg.Fanout = &f
@@ -139,7 +142,10 @@ func scenarioUsage(fs *flag.FlagSet, cmd string, w io.Writer) {
 // execute sets up the targets, runs the configured scenarios and reports.
 func execute(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
 	cm := cfg.Common
-	if cm.Embedded == (cm.URL != "") {
+	if cm.OnlyBase {
+		cm.VsBaseline = true
+	}
+	if !cm.OnlyBase && cm.Embedded == (cm.URL != "") {
 		fmt.Fprintln(stderr, "spine-bench: give either --url (with --token) or --embedded")
 		return ExitError
 	}
@@ -149,6 +155,21 @@ func execute(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
 	}
 	for _, kv := range cm.spineEnv {
 		cm.SpineEnv = append(cm.SpineEnv, strings.SplitN(kv, "=", 2)[0])
+	}
+	if cm.CPUProfile != "" {
+		f, err := os.Create(cm.CPUProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "spine-bench: %v\n", err)
+			return ExitError
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "spine-bench: %v\n", err)
+			return ExitError
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	run := report.NewRun(append([]string{"spine-bench", cfg.Command}, redactArgs(cfg.args)...), cfg)
 	prog := report.NewProgress(stdout, cm.Progress)
@@ -257,15 +278,18 @@ func execute(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
 		if ctx.Err() != nil {
 			break
 		}
-		t, err := getNode(cm.FreshNode && i > 0)
-		if err != nil {
-			failed(err)
-			break
+		var t *target.Target
+		if !cm.OnlyBase {
+			var err error
+			if t, err = getNode(cm.FreshNode && i > 0); err != nil {
+				failed(err)
+				break
+			}
 		}
 		if err := st.run(t); err != nil {
 			failed(fmt.Errorf("%s: %w", st.name, err))
 		}
-		if t.Proc != nil {
+		if t != nil && t.Proc != nil {
 			if err := t.Proc.Exited(); err != nil {
 				failed(fmt.Errorf("the embedded node exited during %s: %v\n%s", st.name, err, t.Proc.LogTail(20)))
 				node = nil

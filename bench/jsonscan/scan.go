@@ -162,9 +162,21 @@ func skipWS(b []byte, i int) int {
 }
 
 // skipString returns the index just past the string starting at b[i]
-// (which is '"'), or -1.
+// (which is '"'), or -1. Short strings (most keys and values) are scanned
+// byte by byte; longer ones continue with bytes.IndexByte.
 func skipString(b []byte, i int) int {
 	j := i + 1
+	for n := min(len(b), j+24); j < n; j++ {
+		switch b[j] {
+		case '"':
+			return j + 1
+		case '\\':
+			j++ // skip the escaped byte
+		}
+	}
+	if j > len(b) {
+		return -1
+	}
 	for {
 		k := bytes.IndexByte(b[j:], '"')
 		if k < 0 {

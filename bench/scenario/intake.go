@@ -29,6 +29,9 @@ func Intake(ctx context.Context, env *Env, cfg IntakeConfig) (*IntakeResult, err
 		res.Phases = append(res.Phases, ph)
 		baseRate = float64(p.runner.OKs()) / p.elapsed.Seconds()
 	}
+	if env.Spine == nil { // baseline only: calibrating the generator
+		return res, nil
+	}
 	ph, p, err := intakePhase(ctx, env, env.Spine, "intake/spine", "s", cfg, cfg.Rate)
 	if err != nil {
 		return res, err
