@@ -51,6 +51,7 @@ type serveConfig struct {
 	clusterPort    int
 	requestTimeout time.Duration
 	shutdownGrace  time.Duration
+	maxStoreBytes  int64
 }
 
 func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveConfig) {
@@ -79,6 +80,7 @@ func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveConfig) {
 	fs.IntVar(&c.clusterPort, "cluster-port", 0, "port of this member's cluster endpoint (0 = any free port)")
 	fs.DurationVar(&c.requestTimeout, "request-timeout", 5*time.Second, "timeout of one actor call")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long SIGTERM waits for in-flight work")
+	fs.Int64Var(&c.maxStoreBytes, "max-store-bytes", 0, "cap on the store file's size; writes beyond it answer 503 (0 = the disk is the limit)")
 	return fs, c
 }
 

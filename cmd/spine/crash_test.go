@@ -339,4 +339,3 @@ func waitPublished(t *testing.T, c *client, token string) {
 		return p.Head > 0 && p.Published == p.Head
 	})
 }
-

@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -411,5 +413,56 @@ func TestHealthReadyMetrics(t *testing.T) {
 	}
 	if st, out := c.do("GET", "/nope", "", nil); st != 404 || !strings.Contains(string(out), `"status":404`) {
 		t.Fatalf("404: %d %s", st, out)
+	}
+}
+
+// TestFullStoreAnswers503AndKeepsRunning fills a node's store to its cap:
+// writes answer 5xx (so Postmark retries), nothing partial is stored, and
+// the node keeps serving.
+func TestFullStoreAnswers503AndKeepsRunning(t *testing.T) {
+	fs, cfg := serveFlags(io.Discard)
+	if _, err := parseWithEnv(fs, []string{"--env", "test", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--node", "full", "--max-store-bytes", "1200000"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.applyProfile(map[string]bool{"addr": true, "data": true, "env": true, "node": true}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := startNode(cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.shutdown(context.Background())
+	c := newClient(t, n)
+	pm, admin := c.newTenant(n, "full", nil)
+	text := strings.Repeat("x", 60<<10)
+	stored := map[string]bool{}
+	refused := 0
+	for i := 0; i < 200 && refused == 0; i++ {
+		m := mail{id: fmt.Sprintf("full-%d", i), rfc: fmt.Sprintf("full-%d@x", i), text: text}
+		st, a := c.postmark("full", pm, m.body())
+		switch {
+		case st == 200 && a.Status == "created":
+			stored[m.id] = true
+		case st == 503:
+			refused++
+		default:
+			t.Fatalf("message %d: status %d", i, st)
+		}
+	}
+	if refused == 0 {
+		t.Fatal("the store never filled up")
+	}
+	if st, _ := c.do("GET", "/healthz", "", nil); st != 200 {
+		t.Fatalf("node unhealthy after a full store: %d", st)
+	}
+	var list casePage
+	c.must(200, "GET", "/admin/clients/full/cases?limit=500", admin, nil, &list)
+	if len(list.Items) != len(stored) {
+		t.Fatalf("%d cases for %d acknowledged messages", len(list.Items), len(stored))
+	}
+	for _, cs := range list.Items {
+		if cs.MessageCount != 1 {
+			t.Fatalf("case %s has %d messages", cs.ID, cs.MessageCount)
+		}
 	}
 }

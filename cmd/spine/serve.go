@@ -123,10 +123,11 @@ func startNode(cfg *serveConfig, logOut io.Writer) (_ *node, err error) {
 	bus := events.NewMemoryBus()
 	var relay *events.Relay
 	n.store, err = boltstore.Open(boltstore.Options{
-		Path:     filepath.Join(cfg.data, storeFile),
-		OnCommit: func(a []persistence.Appended) { relay.OnCommit(a) },
-		Observe:  metrics.ObserveCommit,
-		Logger:   log,
+		Path:        filepath.Join(cfg.data, storeFile),
+		OnCommit:    func(a []persistence.Appended) { relay.OnCommit(a) },
+		Observe:     metrics.ObserveCommit,
+		MaxFileSize: cfg.maxStoreBytes,
+		Logger:      log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
