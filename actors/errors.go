@@ -18,6 +18,9 @@ var (
 	ErrUnavailable = errors.New("temporarily unavailable")
 	// ErrContention: the change kept losing optimistic-concurrency races.
 	ErrContention = errors.New("too much contention")
+	// ErrConflict: the request conflicts with the current state (a step a
+	// state machine is past).
+	ErrConflict = errors.New("conflict")
 	// ErrOverCap: a per-user connection cap is reached.
 	ErrOverCap = errors.New("over the connection cap")
 )

@@ -75,3 +75,26 @@ func (c *CaseClient) Deliver(in *spinepb.Inbound) (*spinepb.DeliverAck, error) {
 	r, err := c.g.Deliver(in, c.m.calls...)
 	return r, fromCallError(err)
 }
+
+// Call returns a client of the call actor callID of tenant cid.
+func (m *Member) Call(cid, callID string) *CallClient {
+	return &CallClient{g: grainpb.GetCallGrainClient(m.cluster, keyspace.CallIdentity(cid, callID)), m: m}
+}
+
+// CallClient calls one call actor.
+type CallClient struct {
+	g *grainpb.CallGrainClient
+	m *Member
+}
+
+// Start starts the call (idempotent).
+func (c *CallClient) Start(req *spinepb.StartCall) (*spinepb.CallReply, error) {
+	r, err := c.g.Start(req, c.m.calls...)
+	return r, fromCallError(err)
+}
+
+// Transition moves the call to active or ended (idempotent).
+func (c *CallClient) Transition(req *spinepb.CallTransition) (*spinepb.CallReply, error) {
+	r, err := c.g.Transition(req, c.m.calls...)
+	return r, fromCallError(err)
+}

@@ -1,7 +1,7 @@
 // Package cluster is the only place that imports protoactor-go's cluster,
 // remote and provider packages. It starts this node as a cluster member
 // (always, even alone: an in-memory provider for one node, so that N nodes
-// is configuration), registers the tenant and case kinds whose generated
+// is configuration), registers the tenant, case and call kinds whose generated
 // grain code (grainpb) it adapts to the plain-Go actors in actors/, and gives
 // the gateway typed clients with Spine's timeout and retry policy.
 //

@@ -20,6 +20,7 @@ var reasons = []struct {
 	{actors.ErrUnavailable, pcluster.ErrorReason_UNAVAILABLE},
 	{actors.ErrContention, pcluster.ErrorReason_ABORTED},
 	{actors.ErrOverCap, pcluster.ErrorReason_RESOURCE_EXHAUSTED},
+	{actors.ErrConflict, pcluster.ErrorReason_FAILED_PRECONDITION},
 }
 
 // ErrInternal is a grain failure that maps to no domain sentinel (a bug).

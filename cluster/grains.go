@@ -7,6 +7,7 @@ import (
 
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/casespine/spine/actors"
+	"github.com/casespine/spine/actors/calls"
 	"github.com/casespine/spine/actors/cases"
 	"github.com/casespine/spine/actors/keyspace"
 	"github.com/casespine/spine/actors/spinepb"
@@ -169,4 +170,64 @@ func (g *caseGrain) Deliver(req *spinepb.Inbound, ctx pcluster.GrainContext) (re
 		return nil, toGrainError(err)
 	}
 	return ack, nil
+}
+
+// ---------------------------------------------------------------- call
+
+type callGrain struct {
+	c *calls.Call
+}
+
+var _ grainpb.Call = (*callGrain)(nil)
+
+func (g *callGrain) Init(ctx pcluster.GrainContext)           {}
+func (g *callGrain) Terminate(ctx pcluster.GrainContext)      {}
+func (g *callGrain) ReceiveDefault(ctx pcluster.GrainContext) {}
+
+func (g *callGrain) reset() { g.c = nil }
+
+func (g *callGrain) load(ctx pcluster.GrainContext) (*calls.Call, error) {
+	if g.c == nil {
+		cid, callID, ok := keyspace.SplitIdentity(ctx.Identity())
+		if !ok {
+			return nil, fmt.Errorf("%w: bad call identity %q", actors.ErrInvalid, ctx.Identity())
+		}
+		d := depsOf(ctx)
+		c, err := calls.Load(d.store, cid, callID, d.now)
+		if err != nil {
+			return nil, err
+		}
+		g.c = c
+	}
+	return g.c, nil
+}
+
+func (g *callGrain) Start(req *spinepb.StartCall, ctx pcluster.GrainContext) (resp *spinepb.CallReply, err error) {
+	defer recovered(ctx, g.reset, &err)
+	c, err := g.load(ctx)
+	if err != nil {
+		return nil, toGrainError(err)
+	}
+	cctx, cancel := commitCtx(ctx)
+	defer cancel()
+	r, err := c.Start(cctx, req)
+	if err != nil {
+		g.reset()
+	}
+	return r, toGrainError(err)
+}
+
+func (g *callGrain) Transition(req *spinepb.CallTransition, ctx pcluster.GrainContext) (resp *spinepb.CallReply, err error) {
+	defer recovered(ctx, g.reset, &err)
+	c, err := g.load(ctx)
+	if err != nil {
+		return nil, toGrainError(err)
+	}
+	cctx, cancel := commitCtx(ctx)
+	defer cancel()
+	r, err := c.Transition(cctx, req)
+	if err != nil {
+		g.reset()
+	}
+	return r, toGrainError(err)
 }

@@ -120,9 +120,10 @@ func Start(opts Options) (*Member, error) {
 
 	tenantKind := grainpb.NewTenantKind(func() grainpb.Tenant { return &tenantGrain{} }, opts.IdleTimeout)
 	caseKind := grainpb.NewCaseKind(func() grainpb.Case { return &caseGrain{} }, opts.IdleTimeout)
+	callKind := grainpb.NewCallKind(func() grainpb.Call { return &callGrain{} }, opts.IdleTimeout)
 	provider := test.NewTestProvider(test.NewInMemAgent())
 	cfg := pcluster.Configure(opts.Name, provider, disthash.New(), remote.Configure(opts.Host, port),
-		pcluster.WithKinds(tenantKind, caseKind),
+		pcluster.WithKinds(tenantKind, caseKind, callKind),
 		pcluster.WithRequestTimeout(opts.RequestTimeout),
 	)
 	c := pcluster.New(system, cfg)

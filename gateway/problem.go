@@ -45,7 +45,7 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, errMethod):
 		return http.StatusMethodNotAllowed
-	case errors.Is(err, actors.ErrExists):
+	case errors.Is(err, actors.ErrExists), errors.Is(err, actors.ErrConflict):
 		return http.StatusConflict
 	case errors.Is(err, errTooLarge):
 		return http.StatusRequestEntityTooLarge

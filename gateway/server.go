@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/casespine/spine/actors/calls"
 	"github.com/casespine/spine/actors/events"
 	"github.com/casespine/spine/cluster"
 	"github.com/casespine/spine/gateway/auth"
@@ -234,6 +235,11 @@ func (s *Server) routes() *router.Router {
 	r.GET("/admin/clients/{cid}/cases/{case_id}", s.tenantScoped(s.getCase))
 	r.GET("/admin/clients/{cid}/cases/{case_id}/messages", s.tenantScoped(s.listMessages))
 	r.GET("/admin/clients/{cid}/event-log", s.tenantScoped(s.eventLog))
+	r.POST("/admin/clients/{cid}/calls", s.tenantScoped(s.startCall))
+	r.GET("/admin/clients/{cid}/calls", s.tenantScoped(s.listCalls))
+	r.GET("/admin/clients/{cid}/calls/{call_id}", s.tenantScoped(s.getCall))
+	r.POST("/admin/clients/{cid}/calls/{call_id}/active", s.tenantScoped(s.transition(calls.StatusActive)))
+	r.POST("/admin/clients/{cid}/calls/{call_id}/end", s.tenantScoped(s.transition(calls.StatusEnded)))
 	r.GET("/admin/clients/{cid}/events", s.eventsSocket)
 	r.POST("/admin/runtime/gc", s.authed(s.runtimeGC))
 

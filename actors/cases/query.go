@@ -1,7 +1,6 @@
 package cases
 
 import (
-	"encoding/base64"
 	"fmt"
 
 	"github.com/casespine/spine/actors"
@@ -20,66 +19,26 @@ type Reader interface {
 
 // Page limits of list reads.
 const (
-	DefaultPageSize = 50
-	MaxPageSize     = 500
+	DefaultPageSize = keyspace.DefaultPageSize
+	MaxPageSize     = keyspace.MaxPageSize
 	// MaxMessagesInline bounds the messages returned with a case; the rest
 	// are read page by page with Messages.
 	MaxMessagesInline = 1000
 )
 
 // PageSize clamps a requested page size.
-func PageSize(limit int) int {
-	switch {
-	case limit <= 0:
-		return DefaultPageSize
-	case limit > MaxPageSize:
-		return MaxPageSize
-	}
-	return limit
-}
-
-func decodeCursor(cursor string, prefix []byte) ([]byte, error) {
-	if cursor == "" {
-		return nil, nil
-	}
-	k, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || len(k) == 0 {
-		return nil, fmt.Errorf("%w: bad cursor", actors.ErrInvalid)
-	}
-	return append(append([]byte{}, prefix...), k...), nil
-}
-
-func encodeCursor(key, prefix []byte) string {
-	return base64.RawURLEncoding.EncodeToString(key[len(prefix):])
-}
+func PageSize(limit int) int { return keyspace.PageSize(limit) }
 
 // List returns a page of the tenant's cases, newest first, and the cursor of
 // the next page ("" at the end).
 func List(r Reader, clientID string, limit int, cursor string) ([]View, string, error) {
-	prefix := keyspace.CaseListPrefix(clientID)
-	after, err := decodeCursor(cursor, prefix)
-	if err != nil {
-		return nil, "", err
-	}
-	n := PageSize(limit)
-	kvs, err := r.Scan(prefix, after, n+1, false)
-	if err != nil {
-		return nil, "", fmt.Errorf("%w: %v", actors.ErrUnavailable, err)
-	}
-	next := ""
-	if len(kvs) > n {
-		kvs = kvs[:n]
-		next = encodeCursor(kvs[n-1].Key, prefix)
-	}
-	out := make([]View, 0, len(kvs))
-	for _, kv := range kvs {
+	return keyspace.Page(r, keyspace.CaseListPrefix(clientID), PageSize(limit), cursor, func(kv persistence.KV) (View, error) {
 		st, err := loadState(r, clientID, string(kv.Value))
 		if err != nil {
-			return nil, "", err
+			return View{}, err
 		}
-		out = append(out, ViewOf(st))
-	}
-	return out, next, nil
+		return ViewOf(st), nil
+	})
 }
 
 func loadState(r Reader, clientID, caseID string) (*spinepb.CaseState, error) {
@@ -115,33 +74,17 @@ func Get(r Reader, clientID, caseID string) (*View, error) {
 	return &v, nil
 }
 
-// Messages returns a page of a case's messages in arrival order.
+// Messages returns a page of a case's messages in arrival order; limit is
+// not clamped beyond MaxMessagesInline.
 func Messages(r Reader, clientID, caseID string, limit int, cursor string) ([]Message, string, error) {
-	prefix := keyspace.MessagePrefix(clientID, caseID)
-	after, err := decodeCursor(cursor, prefix)
-	if err != nil {
-		return nil, "", err
+	if limit <= 0 {
+		limit = DefaultPageSize
 	}
-	n := limit
-	if n <= 0 {
-		n = DefaultPageSize
-	}
-	kvs, err := r.Scan(prefix, after, n+1, false)
-	if err != nil {
-		return nil, "", fmt.Errorf("%w: %v", actors.ErrUnavailable, err)
-	}
-	next := ""
-	if len(kvs) > n {
-		kvs = kvs[:n]
-		next = encodeCursor(kvs[n-1].Key, prefix)
-	}
-	out := make([]Message, 0, len(kvs))
-	for _, kv := range kvs {
+	return keyspace.Page(r, keyspace.MessagePrefix(clientID, caseID), min(limit, MaxMessagesInline), cursor, func(kv persistence.KV) (Message, error) {
 		m := &spinepb.StoredMessage{}
 		if err := proto.Unmarshal(kv.Value, m); err != nil {
-			return nil, "", fmt.Errorf("case %s: corrupt message: %w", caseID, err)
+			return Message{}, fmt.Errorf("case %s: corrupt message: %w", caseID, err)
 		}
-		out = append(out, MessageOf(m))
-	}
-	return out, next, nil
+		return MessageOf(m), nil
+	})
 }

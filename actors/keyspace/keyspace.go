@@ -18,6 +18,8 @@ const (
 	famPublished = "p/" // p/<cid> → published watermark of the tenant's event log
 	famEventLog  = "e/" // log name of the tenant's event log (outbox)
 	famAuditLog  = "u/" // log name of the tenant's audit log
+	famCall      = "k/" // k/<cid>/<call> → CallState
+	famCallList  = "n/" // n/<cid>/<^created:8><call> → call id (newest first)
 )
 
 var b32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
@@ -135,3 +137,18 @@ func Identity(cid, caseID string) string { return cid + "/" + caseID }
 func SplitIdentity(id string) (cid, caseID string, ok bool) {
 	return strings.Cut(id, "/")
 }
+
+// Call is the key of a call's state.
+func Call(cid, callID string) []byte { return []byte(famCall + cid + "/" + callID) }
+
+// CallListEntry is the key that lists a call under its tenant, newest first.
+func CallListEntry(cid, callID string, createdAt int64) []byte {
+	k := binary.BigEndian.AppendUint64([]byte(famCallList+cid+"/"), ^uint64(createdAt))
+	return append(k, callID...)
+}
+
+// CallListPrefix is the prefix of a tenant's call list.
+func CallListPrefix(cid string) []byte { return []byte(famCallList + cid + "/") }
+
+// CallIdentity is the cluster identity of a call actor.
+func CallIdentity(cid, callID string) string { return cid + "/" + callID }

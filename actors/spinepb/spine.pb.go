@@ -1770,6 +1770,402 @@ func (x *StoredMessage) GetMailboxHash() string {
 	return ""
 }
 
+type CallState struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ClientId string                 `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	Id       string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// "started", "active" or "ended".
+	Status string `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	// "inbound" or "outbound".
+	Direction     string `protobuf:"bytes,4,opt,name=direction,proto3" json:"direction,omitempty"`
+	From          string `protobuf:"bytes,5,opt,name=from,proto3" json:"from,omitempty"`
+	To            string `protobuf:"bytes,6,opt,name=to,proto3" json:"to,omitempty"`
+	CaseId        string `protobuf:"bytes,7,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	StartedAt     int64  `protobuf:"varint,8,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	AnsweredAt    int64  `protobuf:"varint,9,opt,name=answered_at,json=answeredAt,proto3" json:"answered_at,omitempty"`
+	EndedAt       int64  `protobuf:"varint,10,opt,name=ended_at,json=endedAt,proto3" json:"ended_at,omitempty"`
+	EndReason     string `protobuf:"bytes,11,opt,name=end_reason,json=endReason,proto3" json:"end_reason,omitempty"`
+	EventSeq      uint64 `protobuf:"varint,12,opt,name=event_seq,json=eventSeq,proto3" json:"event_seq,omitempty"`
+	CreatedAt     int64  `protobuf:"varint,13,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedAt     int64  `protobuf:"varint,14,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallState) Reset() {
+	*x = CallState{}
+	mi := &file_spinepb_spine_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallState) ProtoMessage() {}
+
+func (x *CallState) ProtoReflect() protoreflect.Message {
+	mi := &file_spinepb_spine_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallState.ProtoReflect.Descriptor instead.
+func (*CallState) Descriptor() ([]byte, []int) {
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *CallState) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *CallState) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CallState) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *CallState) GetDirection() string {
+	if x != nil {
+		return x.Direction
+	}
+	return ""
+}
+
+func (x *CallState) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *CallState) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *CallState) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *CallState) GetStartedAt() int64 {
+	if x != nil {
+		return x.StartedAt
+	}
+	return 0
+}
+
+func (x *CallState) GetAnsweredAt() int64 {
+	if x != nil {
+		return x.AnsweredAt
+	}
+	return 0
+}
+
+func (x *CallState) GetEndedAt() int64 {
+	if x != nil {
+		return x.EndedAt
+	}
+	return 0
+}
+
+func (x *CallState) GetEndReason() string {
+	if x != nil {
+		return x.EndReason
+	}
+	return ""
+}
+
+func (x *CallState) GetEventSeq() uint64 {
+	if x != nil {
+		return x.EventSeq
+	}
+	return 0
+}
+
+func (x *CallState) GetCreatedAt() int64 {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return 0
+}
+
+func (x *CallState) GetUpdatedAt() int64 {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return 0
+}
+
+type StartCall struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ClientId      string                 `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	CallId        string                 `protobuf:"bytes,2,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	Direction     string                 `protobuf:"bytes,3,opt,name=direction,proto3" json:"direction,omitempty"`
+	From          string                 `protobuf:"bytes,4,opt,name=from,proto3" json:"from,omitempty"`
+	To            string                 `protobuf:"bytes,5,opt,name=to,proto3" json:"to,omitempty"`
+	CaseId        string                 `protobuf:"bytes,6,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	Actor         string                 `protobuf:"bytes,7,opt,name=actor,proto3" json:"actor,omitempty"`
+	RequestId     string                 `protobuf:"bytes,8,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartCall) Reset() {
+	*x = StartCall{}
+	mi := &file_spinepb_spine_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartCall) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartCall) ProtoMessage() {}
+
+func (x *StartCall) ProtoReflect() protoreflect.Message {
+	mi := &file_spinepb_spine_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartCall.ProtoReflect.Descriptor instead.
+func (*StartCall) Descriptor() ([]byte, []int) {
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *StartCall) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *StartCall) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+func (x *StartCall) GetDirection() string {
+	if x != nil {
+		return x.Direction
+	}
+	return ""
+}
+
+func (x *StartCall) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *StartCall) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *StartCall) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *StartCall) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *StartCall) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+type CallTransition struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ClientId string                 `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	CallId   string                 `protobuf:"bytes,2,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	// "active" or "ended".
+	To            string `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
+	EndReason     string `protobuf:"bytes,4,opt,name=end_reason,json=endReason,proto3" json:"end_reason,omitempty"`
+	Actor         string `protobuf:"bytes,5,opt,name=actor,proto3" json:"actor,omitempty"`
+	RequestId     string `protobuf:"bytes,6,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallTransition) Reset() {
+	*x = CallTransition{}
+	mi := &file_spinepb_spine_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallTransition) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallTransition) ProtoMessage() {}
+
+func (x *CallTransition) ProtoReflect() protoreflect.Message {
+	mi := &file_spinepb_spine_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallTransition.ProtoReflect.Descriptor instead.
+func (*CallTransition) Descriptor() ([]byte, []int) {
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *CallTransition) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *CallTransition) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+func (x *CallTransition) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *CallTransition) GetEndReason() string {
+	if x != nil {
+		return x.EndReason
+	}
+	return ""
+}
+
+func (x *CallTransition) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *CallTransition) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+type CallReply struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Call  *CallState             `protobuf:"bytes,1,opt,name=call,proto3" json:"call,omitempty"`
+	// False when the request changed nothing (a retry of a done step).
+	Changed       bool   `protobuf:"varint,2,opt,name=changed,proto3" json:"changed,omitempty"`
+	Offset        uint64 `protobuf:"varint,3,opt,name=offset,proto3" json:"offset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallReply) Reset() {
+	*x = CallReply{}
+	mi := &file_spinepb_spine_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallReply) ProtoMessage() {}
+
+func (x *CallReply) ProtoReflect() protoreflect.Message {
+	mi := &file_spinepb_spine_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallReply.ProtoReflect.Descriptor instead.
+func (*CallReply) Descriptor() ([]byte, []int) {
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *CallReply) GetCall() *CallState {
+	if x != nil {
+		return x.Call
+	}
+	return nil
+}
+
+func (x *CallReply) GetChanged() bool {
+	if x != nil {
+		return x.Changed
+	}
+	return false
+}
+
+func (x *CallReply) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
 var File_spinepb_spine_proto protoreflect.FileDescriptor
 
 const file_spinepb_spine_proto_rawDesc = "" +
@@ -1939,7 +2335,51 @@ const file_spinepb_spine_proto_rawDesc = "" +
 	"receivedAt\x12\x17\n" +
 	"\asent_at\x18\x0f \x01(\x03R\x06sentAt\x129\n" +
 	"\vattachments\x18\x10 \x03(\v2\x17.spine.v1.AttachmentRefR\vattachments\x12!\n" +
-	"\fmailbox_hash\x18\x11 \x01(\tR\vmailboxHashB+Z)github.com/casespine/spine/actors/spinepbb\x06proto3"
+	"\fmailbox_hash\x18\x11 \x01(\tR\vmailboxHash\"\x80\x03\n" +
+	"\tCallState\x12\x1b\n" +
+	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\tR\x06status\x12\x1c\n" +
+	"\tdirection\x18\x04 \x01(\tR\tdirection\x12\x12\n" +
+	"\x04from\x18\x05 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x06 \x01(\tR\x02to\x12\x17\n" +
+	"\acase_id\x18\a \x01(\tR\x06caseId\x12\x1d\n" +
+	"\n" +
+	"started_at\x18\b \x01(\x03R\tstartedAt\x12\x1f\n" +
+	"\vanswered_at\x18\t \x01(\x03R\n" +
+	"answeredAt\x12\x19\n" +
+	"\bended_at\x18\n" +
+	" \x01(\x03R\aendedAt\x12\x1d\n" +
+	"\n" +
+	"end_reason\x18\v \x01(\tR\tendReason\x12\x1b\n" +
+	"\tevent_seq\x18\f \x01(\x04R\beventSeq\x12\x1d\n" +
+	"\n" +
+	"created_at\x18\r \x01(\x03R\tcreatedAt\x12\x1d\n" +
+	"\n" +
+	"updated_at\x18\x0e \x01(\x03R\tupdatedAt\"\xd1\x01\n" +
+	"\tStartCall\x12\x1b\n" +
+	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12\x17\n" +
+	"\acall_id\x18\x02 \x01(\tR\x06callId\x12\x1c\n" +
+	"\tdirection\x18\x03 \x01(\tR\tdirection\x12\x12\n" +
+	"\x04from\x18\x04 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x05 \x01(\tR\x02to\x12\x17\n" +
+	"\acase_id\x18\x06 \x01(\tR\x06caseId\x12\x14\n" +
+	"\x05actor\x18\a \x01(\tR\x05actor\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\b \x01(\tR\trequestId\"\xaa\x01\n" +
+	"\x0eCallTransition\x12\x1b\n" +
+	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12\x17\n" +
+	"\acall_id\x18\x02 \x01(\tR\x06callId\x12\x0e\n" +
+	"\x02to\x18\x03 \x01(\tR\x02to\x12\x1d\n" +
+	"\n" +
+	"end_reason\x18\x04 \x01(\tR\tendReason\x12\x14\n" +
+	"\x05actor\x18\x05 \x01(\tR\x05actor\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x06 \x01(\tR\trequestId\"f\n" +
+	"\tCallReply\x12'\n" +
+	"\x04call\x18\x01 \x01(\v2\x13.spine.v1.CallStateR\x04call\x12\x18\n" +
+	"\achanged\x18\x02 \x01(\bR\achanged\x12\x16\n" +
+	"\x06offset\x18\x03 \x01(\x04R\x06offsetB+Z)github.com/casespine/spine/actors/spinepbb\x06proto3"
 
 var (
 	file_spinepb_spine_proto_rawDescOnce sync.Once
@@ -1954,7 +2394,7 @@ func file_spinepb_spine_proto_rawDescGZIP() []byte {
 }
 
 var file_spinepb_spine_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_spinepb_spine_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_spinepb_spine_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_spinepb_spine_proto_goTypes = []any{
 	(DeliverAck_Outcome)(0), // 0: spine.v1.DeliverAck.Outcome
 	(*Address)(nil),         // 1: spine.v1.Address
@@ -1979,6 +2419,10 @@ var file_spinepb_spine_proto_goTypes = []any{
 	(*CaseState)(nil),       // 20: spine.v1.CaseState
 	(*AttachmentRef)(nil),   // 21: spine.v1.AttachmentRef
 	(*StoredMessage)(nil),   // 22: spine.v1.StoredMessage
+	(*CallState)(nil),       // 23: spine.v1.CallState
+	(*StartCall)(nil),       // 24: spine.v1.StartCall
+	(*CallTransition)(nil),  // 25: spine.v1.CallTransition
+	(*CallReply)(nil),       // 26: spine.v1.CallReply
 }
 var file_spinepb_spine_proto_depIdxs = []int32{
 	3,  // 0: spine.v1.TenantState.secrets:type_name -> spine.v1.Secrets
@@ -1997,11 +2441,12 @@ var file_spinepb_spine_proto_depIdxs = []int32{
 	1,  // 13: spine.v1.StoredMessage.to:type_name -> spine.v1.Address
 	1,  // 14: spine.v1.StoredMessage.cc:type_name -> spine.v1.Address
 	21, // 15: spine.v1.StoredMessage.attachments:type_name -> spine.v1.AttachmentRef
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	23, // 16: spine.v1.CallReply.call:type_name -> spine.v1.CallState
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_spinepb_spine_proto_init() }
@@ -2015,7 +2460,7 @@ func file_spinepb_spine_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spinepb_spine_proto_rawDesc), len(file_spinepb_spine_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   22,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -37,7 +37,11 @@ const file_grainpb_grains_proto_rawDesc = "" +
 	"\x05Renew\x12\x13.spine.v1.RenewConn\x1a\x14.spine.v1.RenewReply\"\x00\x12:\n" +
 	"\aRelease\x12\x15.spine.v1.ReleaseConn\x1a\x16.spine.v1.ReleaseReply\"\x002<\n" +
 	"\x04Case\x124\n" +
-	"\aDeliver\x12\x11.spine.v1.Inbound\x1a\x14.spine.v1.DeliverAck\"\x00B,Z*github.com/casespine/spine/cluster/grainpbb\x06proto3"
+	"\aDeliver\x12\x11.spine.v1.Inbound\x1a\x14.spine.v1.DeliverAck\"\x002z\n" +
+	"\x04Call\x123\n" +
+	"\x05Start\x12\x13.spine.v1.StartCall\x1a\x13.spine.v1.CallReply\"\x00\x12=\n" +
+	"\n" +
+	"Transition\x12\x18.spine.v1.CallTransition\x1a\x13.spine.v1.CallReply\"\x00B,Z*github.com/casespine/spine/cluster/grainpbb\x06proto3"
 
 var file_grainpb_grains_proto_goTypes = []any{
 	(*spinepb.CreateTenant)(nil),   // 0: spine.v1.CreateTenant
@@ -47,12 +51,15 @@ var file_grainpb_grains_proto_goTypes = []any{
 	(*spinepb.RenewConn)(nil),      // 4: spine.v1.RenewConn
 	(*spinepb.ReleaseConn)(nil),    // 5: spine.v1.ReleaseConn
 	(*spinepb.Inbound)(nil),        // 6: spine.v1.Inbound
-	(*spinepb.TenantReply)(nil),    // 7: spine.v1.TenantReply
-	(*spinepb.ResolveReply)(nil),   // 8: spine.v1.ResolveReply
-	(*spinepb.AcquireReply)(nil),   // 9: spine.v1.AcquireReply
-	(*spinepb.RenewReply)(nil),     // 10: spine.v1.RenewReply
-	(*spinepb.ReleaseReply)(nil),   // 11: spine.v1.ReleaseReply
-	(*spinepb.DeliverAck)(nil),     // 12: spine.v1.DeliverAck
+	(*spinepb.StartCall)(nil),      // 7: spine.v1.StartCall
+	(*spinepb.CallTransition)(nil), // 8: spine.v1.CallTransition
+	(*spinepb.TenantReply)(nil),    // 9: spine.v1.TenantReply
+	(*spinepb.ResolveReply)(nil),   // 10: spine.v1.ResolveReply
+	(*spinepb.AcquireReply)(nil),   // 11: spine.v1.AcquireReply
+	(*spinepb.RenewReply)(nil),     // 12: spine.v1.RenewReply
+	(*spinepb.ReleaseReply)(nil),   // 13: spine.v1.ReleaseReply
+	(*spinepb.DeliverAck)(nil),     // 14: spine.v1.DeliverAck
+	(*spinepb.CallReply)(nil),      // 15: spine.v1.CallReply
 }
 var file_grainpb_grains_proto_depIdxs = []int32{
 	0,  // 0: spine.grains.v1.Tenant.Create:input_type -> spine.v1.CreateTenant
@@ -62,15 +69,19 @@ var file_grainpb_grains_proto_depIdxs = []int32{
 	4,  // 4: spine.grains.v1.Tenant.Renew:input_type -> spine.v1.RenewConn
 	5,  // 5: spine.grains.v1.Tenant.Release:input_type -> spine.v1.ReleaseConn
 	6,  // 6: spine.grains.v1.Case.Deliver:input_type -> spine.v1.Inbound
-	7,  // 7: spine.grains.v1.Tenant.Create:output_type -> spine.v1.TenantReply
-	7,  // 8: spine.grains.v1.Tenant.Get:output_type -> spine.v1.TenantReply
-	8,  // 9: spine.grains.v1.Tenant.Resolve:output_type -> spine.v1.ResolveReply
-	9,  // 10: spine.grains.v1.Tenant.Acquire:output_type -> spine.v1.AcquireReply
-	10, // 11: spine.grains.v1.Tenant.Renew:output_type -> spine.v1.RenewReply
-	11, // 12: spine.grains.v1.Tenant.Release:output_type -> spine.v1.ReleaseReply
-	12, // 13: spine.grains.v1.Case.Deliver:output_type -> spine.v1.DeliverAck
-	7,  // [7:14] is the sub-list for method output_type
-	0,  // [0:7] is the sub-list for method input_type
+	7,  // 7: spine.grains.v1.Call.Start:input_type -> spine.v1.StartCall
+	8,  // 8: spine.grains.v1.Call.Transition:input_type -> spine.v1.CallTransition
+	9,  // 9: spine.grains.v1.Tenant.Create:output_type -> spine.v1.TenantReply
+	9,  // 10: spine.grains.v1.Tenant.Get:output_type -> spine.v1.TenantReply
+	10, // 11: spine.grains.v1.Tenant.Resolve:output_type -> spine.v1.ResolveReply
+	11, // 12: spine.grains.v1.Tenant.Acquire:output_type -> spine.v1.AcquireReply
+	12, // 13: spine.grains.v1.Tenant.Renew:output_type -> spine.v1.RenewReply
+	13, // 14: spine.grains.v1.Tenant.Release:output_type -> spine.v1.ReleaseReply
+	14, // 15: spine.grains.v1.Case.Deliver:output_type -> spine.v1.DeliverAck
+	15, // 16: spine.grains.v1.Call.Start:output_type -> spine.v1.CallReply
+	15, // 17: spine.grains.v1.Call.Transition:output_type -> spine.v1.CallReply
+	9,  // [9:18] is the sub-list for method output_type
+	0,  // [0:9] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name
@@ -89,7 +100,7 @@ func file_grainpb_grains_proto_init() {
 			NumEnums:      0,
 			NumMessages:   0,
 			NumExtensions: 0,
-			NumServices:   2,
+			NumServices:   3,
 		},
 		GoTypes:           file_grainpb_grains_proto_goTypes,
 		DependencyIndexes: file_grainpb_grains_proto_depIdxs,

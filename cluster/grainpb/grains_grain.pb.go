@@ -542,6 +542,197 @@ func (a *CaseActor) onError(err error) {
 	a.ctx.Respond(resp)
 }
 
+var xCallFactory func() Call
+
+// CallFactory produces a Call
+func CallFactory(factory func() Call) {
+	xCallFactory = factory
+}
+
+// GetCallGrainClient instantiates a new CallGrainClient with given Identity
+func GetCallGrainClient(c *cluster.Cluster, id string) *CallGrainClient {
+	if c == nil {
+		panic(fmt.Errorf("nil cluster instance"))
+	}
+	if id == "" {
+		panic(fmt.Errorf("empty id"))
+	}
+	return &CallGrainClient{Identity: id, cluster: c}
+}
+
+// GetCallKind instantiates a new cluster.Kind for Call
+func GetCallKind(opts ...actor.PropsOption) *cluster.Kind {
+	props := actor.PropsFromProducer(func() actor.Actor {
+		return &CallActor{
+			Timeout: 60 * time.Second,
+		}
+	}, opts...)
+	kind := cluster.NewKind("Call", props)
+	return kind
+}
+
+// GetCallKind instantiates a new cluster.Kind for Call
+func NewCallKind(factory func() Call, timeout time.Duration, opts ...actor.PropsOption) *cluster.Kind {
+	xCallFactory = factory
+	props := actor.PropsFromProducer(func() actor.Actor {
+		return &CallActor{
+			Timeout: timeout,
+		}
+	}, opts...)
+	kind := cluster.NewKind("Call", props)
+	return kind
+}
+
+// Call interfaces the services available to the Call
+type Call interface {
+	Init(ctx cluster.GrainContext)
+	Terminate(ctx cluster.GrainContext)
+	ReceiveDefault(ctx cluster.GrainContext)
+	Start(req *spinepb.StartCall, ctx cluster.GrainContext) (*spinepb.CallReply, error)
+	Transition(req *spinepb.CallTransition, ctx cluster.GrainContext) (*spinepb.CallReply, error)
+}
+
+// CallGrainClient holds the base data for the CallGrain
+type CallGrainClient struct {
+	Identity string
+	cluster  *cluster.Cluster
+}
+
+// Start requests the execution on to the cluster with CallOptions
+func (g *CallGrainClient) Start(r *spinepb.StartCall, opts ...cluster.GrainCallOption) (*spinepb.CallReply, error) {
+	if g.cluster.Config.RequestLog {
+		g.cluster.Logger().Info("Requesting", slog.String("identity", g.Identity), slog.String("kind", "Call"), slog.String("method", "Start"), slog.Any("request", r))
+	}
+	bytes, err := proto.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	reqMsg := &cluster.GrainRequest{MethodIndex: 0, MessageData: bytes}
+	resp, err := g.cluster.Request(g.Identity, "Call", reqMsg, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("error request: %w", err)
+	}
+	switch msg := resp.(type) {
+	case *spinepb.CallReply:
+		return msg, nil
+	case *cluster.GrainErrorResponse:
+		if msg == nil {
+			return nil, nil
+		}
+		return nil, msg
+	default:
+		return nil, fmt.Errorf("unknown response type %T", resp)
+	}
+}
+
+// Transition requests the execution on to the cluster with CallOptions
+func (g *CallGrainClient) Transition(r *spinepb.CallTransition, opts ...cluster.GrainCallOption) (*spinepb.CallReply, error) {
+	if g.cluster.Config.RequestLog {
+		g.cluster.Logger().Info("Requesting", slog.String("identity", g.Identity), slog.String("kind", "Call"), slog.String("method", "Transition"), slog.Any("request", r))
+	}
+	bytes, err := proto.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	reqMsg := &cluster.GrainRequest{MethodIndex: 1, MessageData: bytes}
+	resp, err := g.cluster.Request(g.Identity, "Call", reqMsg, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("error request: %w", err)
+	}
+	switch msg := resp.(type) {
+	case *spinepb.CallReply:
+		return msg, nil
+	case *cluster.GrainErrorResponse:
+		if msg == nil {
+			return nil, nil
+		}
+		return nil, msg
+	default:
+		return nil, fmt.Errorf("unknown response type %T", resp)
+	}
+}
+
+// CallActor represents the actor structure
+type CallActor struct {
+	ctx     cluster.GrainContext
+	inner   Call
+	Timeout time.Duration
+}
+
+// Receive ensures the lifecycle of the actor for the received message
+func (a *CallActor) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started: //pass
+	case *cluster.ClusterInit:
+		a.ctx = cluster.NewGrainContext(ctx, msg.Identity, msg.Cluster)
+		a.inner = xCallFactory()
+		a.inner.Init(a.ctx)
+
+		if a.Timeout > 0 {
+			ctx.SetReceiveTimeout(a.Timeout)
+		}
+	case *actor.ReceiveTimeout:
+		ctx.Poison(ctx.Self())
+	case *actor.Stopped:
+		a.inner.Terminate(a.ctx)
+	case actor.AutoReceiveMessage: // pass
+	case actor.SystemMessage: // pass
+
+	case *cluster.GrainRequest:
+		switch msg.MethodIndex {
+		case 0:
+			req := &spinepb.StartCall{}
+			err := proto.Unmarshal(msg.MessageData, req)
+			if err != nil {
+				ctx.Logger().Error("[Grain] Start(spinepb.StartCall) proto.Unmarshal failed.", slog.Any("error", err))
+				resp := cluster.NewGrainErrorResponse(cluster.ErrorReason_INVALID_ARGUMENT, err.Error()).
+					WithMetadata(map[string]string{
+						"argument": req.String(),
+					})
+				ctx.Respond(resp)
+				return
+			}
+
+			r0, err := a.inner.Start(req, a.ctx)
+			if err != nil {
+				resp := cluster.FromError(err)
+				ctx.Respond(resp)
+				return
+			}
+			ctx.Respond(r0)
+		case 1:
+			req := &spinepb.CallTransition{}
+			err := proto.Unmarshal(msg.MessageData, req)
+			if err != nil {
+				ctx.Logger().Error("[Grain] Transition(spinepb.CallTransition) proto.Unmarshal failed.", slog.Any("error", err))
+				resp := cluster.NewGrainErrorResponse(cluster.ErrorReason_INVALID_ARGUMENT, err.Error()).
+					WithMetadata(map[string]string{
+						"argument": req.String(),
+					})
+				ctx.Respond(resp)
+				return
+			}
+
+			r0, err := a.inner.Transition(req, a.ctx)
+			if err != nil {
+				resp := cluster.FromError(err)
+				ctx.Respond(resp)
+				return
+			}
+			ctx.Respond(r0)
+		}
+	default:
+		a.inner.ReceiveDefault(a.ctx)
+	}
+}
+
+// onError should be used in ctx.ReenterAfter
+// you can just return error in reenterable method for other errors
+func (a *CallActor) onError(err error) {
+	resp := cluster.FromError(err)
+	a.ctx.Respond(resp)
+}
+
 func respond[T proto.Message](ctx cluster.GrainContext) func(T) {
 	return func(resp T) {
 		ctx.Respond(resp)

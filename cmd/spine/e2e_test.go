@@ -466,3 +466,45 @@ func TestFullStoreAnswers503AndKeepsRunning(t *testing.T) {
 		}
 	}
 }
+
+func TestCallLifecycleEvents(t *testing.T) {
+	c := newClient(t, testNode)
+	cid := tenantID("calls")
+	_, admin := c.newTenant(testNode, cid, nil)
+	ws := c.mustDial(cid, admin)
+	var v struct {
+		ID, Status, Direction, From, To, CaseID string
+		DurationMs                              int64 `json:"duration_ms"`
+	}
+	body := map[string]any{"call_id": "CA123", "direction": "inbound", "from": "+351210000000", "to": "+351210000001"}
+	c.must(201, "POST", "/admin/clients/"+cid+"/calls", admin, body, &v)
+	if v.ID != "CA123" || v.Status != "started" {
+		t.Fatalf("start: %+v", v)
+	}
+	c.must(200, "POST", "/admin/clients/"+cid+"/calls", admin, body, &v) // a retry: no change
+	c.must(200, "POST", "/admin/clients/"+cid+"/calls/CA123/active", admin, nil, &v)
+	c.must(200, "POST", "/admin/clients/"+cid+"/calls/CA123/active", admin, nil, &v) // a retry
+	c.must(200, "POST", "/admin/clients/"+cid+"/calls/CA123/end", admin, map[string]string{"reason": "hangup"}, &v)
+	if v.Status != "ended" {
+		t.Fatalf("end: %+v", v)
+	}
+	if st, _ := c.do("POST", "/admin/clients/"+cid+"/calls/CA123/active", admin, nil); st != 409 {
+		t.Fatalf("active after end: %d", st)
+	}
+	if st, _ := c.do("POST", "/admin/clients/"+cid+"/calls/nosuch/end", admin, nil); st != 404 {
+		t.Fatalf("end of an unknown call: %d", st)
+	}
+	for i, want := range []string{"call.started", "call.active", "call.ended"} {
+		e := ws.mustNext()
+		if e.Type != want || e.Seq != uint64(i+1) || e.CallID != "CA123" || e.CaseID != "" || e.ClientID != cid {
+			t.Fatalf("event %d: %+v", i, e)
+		}
+	}
+	var list struct {
+		Items []struct{ ID string } `json:"items"`
+	}
+	c.must(200, "GET", "/admin/clients/"+cid+"/calls", admin, nil, &list)
+	if len(list.Items) != 1 || list.Items[0].ID != "CA123" {
+		t.Fatalf("calls: %+v", list)
+	}
+}

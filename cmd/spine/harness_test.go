@@ -221,6 +221,7 @@ type event struct {
 	Type     string          `json:"type"`
 	ClientID string          `json:"client_id"`
 	CaseID   string          `json:"case_id"`
+	CallID   string          `json:"call_id"`
 	Seq      uint64          `json:"seq"`
 	At       string          `json:"at"`
 	Data     json.RawMessage `json:"data"`
