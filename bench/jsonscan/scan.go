@@ -2,6 +2,8 @@ package jsonscan
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -16,6 +18,7 @@ type Object struct {
 	i    int
 	err  error
 	done bool
+	more bool // a comma was read: a member must follow
 }
 
 // NewObject starts iterating over the object that b holds (leading and
@@ -37,7 +40,7 @@ func (o *Object) Next() (key, value []byte, ok bool) {
 	}
 	b := o.b
 	i := skipWS(b, o.i)
-	if i < len(b) && b[i] == '}' {
+	if i < len(b) && b[i] == '}' && !o.more {
 		o.done = true
 		return nil, nil, false
 	}
@@ -63,8 +66,10 @@ func (o *Object) Next() (key, value []byte, ok bool) {
 	switch {
 	case i < len(b) && b[i] == ',':
 		o.i = i + 1
+		o.more = true
 	case i < len(b) && b[i] == '}':
 		o.i = i // Next reports the end
+		o.more = false
 	default:
 		return o.fail()
 	}
@@ -161,36 +166,39 @@ func skipWS(b []byte, i int) int {
 	return i
 }
 
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
 // skipString returns the index just past the string starting at b[i]
-// (which is '"'), or -1. Short strings (most keys and values) are scanned
-// byte by byte; longer ones continue with bytes.IndexByte.
+// (which is '"'), or -1. It looks at eight bytes at a time for a quote or
+// a backslash (SWAR: a byte equal to c makes x^(c*lsb) have a zero byte,
+// and (v-lsb)&^v&msb flags the first zero byte exactly).
 func skipString(b []byte, i int) int {
 	j := i + 1
-	for n := min(len(b), j+24); j < n; j++ {
-		switch b[j] {
-		case '"':
-			return j + 1
-		case '\\':
-			j++ // skip the escaped byte
-		}
-	}
-	if j > len(b) {
-		return -1
-	}
 	for {
-		k := bytes.IndexByte(b[j:], '"')
-		if k < 0 {
+		for j+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[j:])
+			q := x ^ ('"' * lsb)
+			s := x ^ ('\\' * lsb)
+			if m := ((q - lsb) &^ q | (s - lsb) &^ s) & msb; m != 0 {
+				j += bits.TrailingZeros64(m) / 8
+				break
+			}
+			j += 8
+		}
+		for ; j < len(b); j++ {
+			if c := b[j]; c == '"' {
+				return j + 1
+			} else if c == '\\' {
+				break
+			}
+		}
+		if j >= len(b) {
 			return -1
 		}
-		j += k
-		n := 0
-		for p := j - 1; p > i && b[p] == '\\'; p-- {
-			n++
-		}
-		if n%2 == 0 {
-			return j + 1
-		}
-		j++
+		j += 2 // a backslash and the byte it escapes
 	}
 }
 

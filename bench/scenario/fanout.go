@@ -27,7 +27,8 @@ type FanoutConfig struct {
 	TokenInQuery bool `json:"token_in_query"`
 	// ConnectParallel bounds concurrent dials. Default 32.
 	ConnectParallel int `json:"connect_parallel"`
-	// ReadBuffer sizes each socket's read buffer in bytes. Default 16384.
+	// ReadBuffer sizes each socket's read buffer in bytes. Default 65536:
+	// the server batches queued events into large frames.
 	ReadBuffer int `json:"read_buffer"`
 	// Drain bounds the wait for the last deliveries after production
 	// stops. Default 15s.
@@ -52,7 +53,7 @@ func (c *FanoutConfig) defaults() {
 		c.ConnectParallel = 32
 	}
 	if c.ReadBuffer <= 0 {
-		c.ReadBuffer = 16 << 10
+		c.ReadBuffer = 64 << 10
 	}
 	if c.Drain <= 0 {
 		c.Drain = 15 * time.Second
@@ -94,7 +95,7 @@ func Fanout(ctx context.Context, env *Env, name string, cfg FanoutConfig) (*repo
 	}
 	sink := &deliverySink{
 		w: p.w, sendAt: p.sendAt, commitAt: newChunked[atomic.Int64](p.limit),
-		lat: report.NewLatency(), commitLat: report.NewLatency(),
+		lat: report.NewLatency(), commitLat: report.NewLatency(), events: wsprobe.NewCache(),
 	}
 
 	// Open every socket before producing, so each must see every event.

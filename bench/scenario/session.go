@@ -39,13 +39,12 @@ type session struct {
 
 	// owned by the reader
 	seen                                   []uint64
-	threads                                map[uint64]threadSeen
+	threads                                []threadSeen // by thread number (within the tenant)
 	lastOffset                             int64
 	frames, lastRecvNs                     int64
 	dups, foreign, unknown, malformed      int64
 	outOfOrder, gaps, split, badType, back int64
 	ex                                     map[string][]string // examples by check
-	ev                                     wsprobe.Event
 }
 
 // deliverySink is what sessions report into: the workload to decode ids,
@@ -56,12 +55,14 @@ type deliverySink struct {
 	commitAt  *chunked[atomic.Int64]
 	lat       *report.Latency // produce → receive
 	commitLat *report.Latency // commit (event "at") → receive
+	// events parses each distinct event line once for all sessions.
+	events *wsprobe.Cache
 }
 
 func newSession(idx, tenant int, tenantID, sub string, conn *wsprobe.Conn, sink *deliverySink) *session {
 	return &session{
 		idx: idx, tenant: tenant, tenantID: tenantID, sub: sub, conn: conn, sink: sink,
-		done: make(chan struct{}), threads: map[uint64]threadSeen{}, lastOffset: -1 << 62,
+		done: make(chan struct{}), lastOffset: -1 << 62,
 	}
 }
 
@@ -100,8 +101,8 @@ func (s *session) exf(cat, format string, args ...any) {
 
 func (s *session) handle(line []byte, now int64) {
 	s.lines.Add(1)
-	ev := &s.ev
-	if err := wsprobe.ParseEvent(line, ev); err != nil {
+	ev, err := s.sink.events.Parse(line)
+	if err != nil {
 		s.malformed++
 		s.exf(exForeign, "malformed event %.120q", line)
 		return
@@ -136,8 +137,11 @@ func (s *session) handle(line []byte, now int64) {
 	s.seen[word] |= bit
 	s.matched.Add(1)
 
-	key := w.ThreadKey(ref)
-	st := s.threads[key]
+	key := ref.Thread
+	for len(s.threads) <= key {
+		s.threads = append(s.threads, threadSeen{})
+	}
+	st := &s.threads[key]
 	switch {
 	case st.caseID == "":
 		st.caseID = string(ev.CaseID)
@@ -158,7 +162,6 @@ func (s *session) handle(line []byte, now int64) {
 		s.exf(exOrder, "case %s: seq %d has type %q", ev.CaseID, ev.Seq, ev.Type)
 	}
 	st.last = max(st.last, ev.Seq)
-	s.threads[key] = st
 	if ev.Offset <= s.lastOffset {
 		s.back++
 		s.exf(exOrder, "offset %d after offset %d", ev.Offset, s.lastOffset)
