@@ -3,9 +3,9 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/binary"
-	"math/bits"
 	"encoding/json"
 	"errors"
+	"math/bits"
 	"strconv"
 )
 
@@ -182,7 +182,7 @@ func skipString(b []byte, i int) int {
 			x := binary.LittleEndian.Uint64(b[j:])
 			q := x ^ ('"' * lsb)
 			s := x ^ ('\\' * lsb)
-			if m := ((q - lsb) &^ q | (s - lsb) &^ s) & msb; m != 0 {
+			if m := ((q-lsb)&^q | (s-lsb)&^s) & msb; m != 0 {
 				j += bits.TrailingZeros64(m) / 8
 				break
 			}
