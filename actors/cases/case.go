@@ -179,10 +179,7 @@ func (c *Case) plan(in *spinepb.Inbound) (*plan, error) {
 			CreatedAt:  nowNs, ThreadRoot: in.ThreadRoot,
 		}
 		b.Conds = append(b.Conds, persistence.Cond{Key: keyspace.Case(cid, c.id), Absent: true})
-		b.Puts = append(b.Puts,
-			persistence.KV{Key: keyspace.CaseListEntry(cid, c.id, nowNs), Value: []byte(c.id)},
-			persistence.KV{Key: keyspace.Index(cid, keyspace.IndexReplyToken, st.ReplyToken), Value: []byte(c.id)},
-		)
+		b.Puts = append(b.Puts, persistence.KV{Key: keyspace.CaseListEntry(cid, c.id, nowNs), Value: []byte(c.id)})
 	} else {
 		st = proto.Clone(c.state).(*spinepb.CaseState)
 		b.Conds = append(b.Conds, persistence.Cond{Key: keyspace.Case(cid, c.id), Value: c.raw})
@@ -211,7 +208,7 @@ func (c *Case) plan(in *spinepb.Inbound) (*plan, error) {
 		})
 		b.Puts = append(b.Puts, persistence.KV{Key: key, Value: a.Content})
 	}
-	rawMsg, err := proto.Marshal(msg)
+	rawMsg, err := encodeMessage(msg)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +224,7 @@ func (c *Case) plan(in *spinepb.Inbound) (*plan, error) {
 	)
 	// Index the RFC ids for threading, first writer wins: an id already
 	// indexed (maybe by another case) is left alone.
-	if err := c.indexOnce(b, keyspace.IndexRFC, []string{in.RfcMessageId}); err != nil {
+	if err := c.indexOnce(b, keyspace.IndexRFC, []string{in.RfcMessageId}, ""); err != nil {
 		return nil, err
 	}
 	refs := make([]string, 0, 1+len(in.References))
@@ -236,7 +233,9 @@ func (c *Case) plan(in *spinepb.Inbound) (*plan, error) {
 	if len(refs) > MaxIndexedRefs {
 		refs = refs[:MaxIndexedRefs]
 	}
-	if err := c.indexOnce(b, keyspace.IndexReferenced, refs); err != nil {
+	// Only ids not stored yet need "referenced by": a stored parent routes
+	// its replies through the RFC index already.
+	if err := c.indexOnce(b, keyspace.IndexReferenced, refs, keyspace.IndexRFC); err != nil {
 		return nil, err
 	}
 
@@ -257,15 +256,25 @@ func (c *Case) plan(in *spinepb.Inbound) (*plan, error) {
 	return &plan{batch: b, state: st, raw: raw, messageID: msgID, created: created}, nil
 }
 
-// indexOnce adds "id → this case" for each id not indexed yet, guarded by an
-// absent-precondition so that a racing writer makes the commit retry.
-func (c *Case) indexOnce(b *persistence.Batch, kind string, ids []string) error {
+// indexOnce adds "id → this case" for each id not indexed yet (under kind,
+// nor under unless when set), guarded by an absent-precondition so that a
+// racing writer makes the commit retry.
+func (c *Case) indexOnce(b *persistence.Batch, kind string, ids []string, unless string) error {
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		if id == "" || seen[id] || len(id) > 998 {
 			continue
 		}
 		seen[id] = true
+		if unless != "" {
+			_, ok, err := c.store.Get(keyspace.Index(c.clientID, unless, id))
+			if err != nil {
+				return fmt.Errorf("%w: read index: %v", actors.ErrUnavailable, err)
+			}
+			if ok {
+				continue
+			}
+		}
 		key := keyspace.Index(c.clientID, kind, id)
 		_, ok, err := c.store.Get(key)
 		if err != nil {

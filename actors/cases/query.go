@@ -81,8 +81,8 @@ func Messages(r Reader, clientID, caseID string, limit int, cursor string) ([]Me
 		limit = DefaultPageSize
 	}
 	return keyspace.Page(r, keyspace.MessagePrefix(clientID, caseID), min(limit, MaxMessagesInline), cursor, func(kv persistence.KV) (Message, error) {
-		m := &spinepb.StoredMessage{}
-		if err := proto.Unmarshal(kv.Value, m); err != nil {
+		m, err := decodeMessage(kv.Value)
+		if err != nil {
 			return Message{}, fmt.Errorf("case %s: corrupt message: %w", caseID, err)
 		}
 		return MessageOf(m), nil

@@ -70,8 +70,6 @@ const (
 	// IndexReferenced maps an RFC Message-ID that a stored message named in
 	// In-Reply-To or References (maybe not yet arrived) to that case.
 	IndexReferenced = "f"
-	// IndexReplyToken maps a case's reply token to the case.
-	IndexReplyToken = "t"
 )
 
 // Index is a key of the tenant-wide message index.
@@ -121,12 +119,36 @@ func CaseID(cid, threadRoot string) string {
 	return "c" + b32.EncodeToString(sum[:15])
 }
 
+// replyMACBytes is the length of the MAC in a reply token: 40 bits.
+const replyMACBytes = 5
+
 // ReplyToken derives a case's reply token (the plus-address in Reply-To of
-// mail sent from the case). It is unguessable without the tenant's key.
+// mail sent from the case): the case id and a MAC under the tenant's key,
+// so a token names its case without an index and cannot be forged.
 func ReplyToken(key []byte, caseID string) string {
+	return strings.TrimPrefix(caseID, "c") + replyMAC(key, caseID)
+}
+
+// CaseOfReplyToken returns the case a reply token names, if its MAC holds.
+// Tokens are compared case-insensitively (mail systems may fold case).
+func CaseOfReplyToken(key []byte, token string) (string, bool) {
+	token = strings.ToLower(strings.TrimSpace(token))
+	macLen := b32.EncodedLen(replyMACBytes)
+	if len(token) <= macLen {
+		return "", false
+	}
+	caseID := "c" + token[:len(token)-macLen]
+	want := replyMAC(key, caseID)
+	if !hmac.Equal([]byte(want), []byte(token[len(token)-macLen:])) {
+		return "", false
+	}
+	return caseID, true
+}
+
+func replyMAC(key []byte, caseID string) string {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte(caseID))
-	return b32.EncodeToString(m.Sum(nil)[:10])
+	m.Write([]byte("reply-token\x00" + caseID))
+	return b32.EncodeToString(m.Sum(nil)[:replyMACBytes])
 }
 
 // Identity is the cluster identity of a case actor: cases are addressed

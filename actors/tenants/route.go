@@ -35,9 +35,15 @@ func (t *Tenant) Resolve(_ context.Context, req *spinepb.ResolveInbound) (*spine
 		c, _ := keyspace.ParseSourceIndexValue(v)
 		return &spinepb.ResolveReply{CaseId: c, Reason: "duplicate"}, nil
 	}
-	if h := strings.ToLower(strings.TrimSpace(req.MailboxHash)); h != "" {
-		if c, err := t.lookup(keyspace.IndexReplyToken, h); err != nil || c != "" {
-			return reply(c, "reply_token", err)
+	if h := strings.TrimSpace(req.MailboxHash); h != "" {
+		if c, ok := keyspace.CaseOfReplyToken(t.state.GetSecrets().GetReplyKey(), h); ok {
+			_, exists, err := t.store.Get(keyspace.Case(cid, c))
+			if err != nil {
+				return nil, t.unavailable(err)
+			}
+			if exists {
+				return reply(c, "reply_token", nil)
+			}
 		}
 	}
 	parents := make([]string, 0, 1+len(req.References))

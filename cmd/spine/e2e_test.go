@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -434,7 +436,9 @@ func TestFullStoreAnswers503AndKeepsRunning(t *testing.T) {
 	defer n.shutdown(context.Background())
 	c := newClient(t, n)
 	pm, admin := c.newTenant(n, "full", nil)
-	text := strings.Repeat("x", 60<<10)
+	noise := make([]byte, 30<<10)
+	_, _ = rand.Read(noise)
+	text := hex.EncodeToString(noise) // does not compress
 	stored := map[string]bool{}
 	refused := 0
 	for i := 0; i < 200 && refused == 0; i++ {
