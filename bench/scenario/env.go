@@ -98,16 +98,6 @@ func (k *kinds) add(kind, example string) {
 	}
 }
 
-func (k *kinds) total() int64 {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	var n int64
-	for _, v := range k.m {
-		n += v
-	}
-	return n
-}
-
 func (k *kinds) into(p *report.Phase, prefix string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()

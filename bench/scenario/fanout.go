@@ -122,6 +122,7 @@ func Fanout(ctx context.Context, env *Env, name string, cfg FanoutConfig) (*repo
 		Detail: fmt.Sprintf("%d of %d opened in %.1fs", len(sessions), len(slots), dr.elapsed.Seconds()),
 	})
 	dr.kinds.into(ph, "connect_error_")
+	warmUp(ctx, env, tgt, tenants, sessions, sink, p, ph)
 
 	// Produce, with admin reads alongside for mixed.
 	mode := "closed loop"
@@ -141,7 +142,7 @@ func Fanout(ctx context.Context, env *Env, name string, cfg FanoutConfig) (*repo
 	total := func() int64 {
 		var n int64
 		for _, s := range sessions {
-			n += s.lines.Load()
+			n += s.lines.Load() - s.warm.Load()
 		}
 		return n
 	}
@@ -187,7 +188,7 @@ func Fanout(ctx context.Context, env *Env, name string, cfg FanoutConfig) (*repo
 	// Figures.
 	var lines, frames, lastRecv int64
 	for _, s := range sessions {
-		lines += s.lines.Load()
+		lines += s.lines.Load() - s.warm.Load()
 		frames += s.frames
 		lastRecv = max(lastRecv, s.lastRecvNs)
 	}

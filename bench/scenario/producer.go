@@ -114,6 +114,10 @@ type producer struct {
 	w       *workload.Workload
 	paths   [][]byte
 
+	// also lists helper workloads (warm-up) whose messages verification
+	// expects to find alongside this one's.
+	also []*workload.Workload
+
 	limit  uint64
 	ledger *chunked[msgRec]
 	sendAt *chunked[atomic.Int64] // first send time (unix ns), when tracked

@@ -37,8 +37,8 @@ const (
 	ReorderDelivery
 	// CrossTenant: the Nth event also reaches a socket of another tenant.
 	CrossTenant
-	// SplitThread: the Nth reply opens a new case instead of joining its
-	// thread's.
+	// SplitThread: the Nth reply that would join its thread's case opens
+	// a new case instead.
 	SplitThread
 	// DoubleStore: the Nth resend of a stored message is stored again.
 	DoubleStore
@@ -54,6 +54,10 @@ type Options struct {
 	FaultAt int
 	// Cap is the default per-user socket cap. Default 5.
 	Cap int
+	// Addr is the listen address. Default: a free loopback port.
+	Addr string
+	// OperatorToken is the operator's token. Default: random.
+	OperatorToken string
 }
 
 type claims struct {
@@ -139,12 +143,18 @@ func Start(o Options) (*Server, error) {
 	if o.Cap <= 0 {
 		o.Cap = 5
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:0"
+	}
+	if o.OperatorToken == "" {
+		o.OperatorToken = "op-" + randHex(8)
+	}
+	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		o: o, ln: ln, operator: "op-" + randHex(8), epoch: randHex(4),
+		o: o, ln: ln, operator: o.OperatorToken, epoch: randHex(4),
 		tokens: map[string]claims{}, tenants: map[string]*tenant{}, held: map[*session][]byte{},
 	}
 	s.tokens[s.operator] = claims{role: "operator", sub: "operator"}
@@ -406,15 +416,19 @@ func (s *Server) webhook(ctx *fasthttp.RequestCtx, cid, token string) {
 			}
 		}
 	}
-	isReply := len(refs) > 0
-	if isReply {
-		s.replies++
-	}
-	if c == nil && !(s.o.Fault == SplitThread && isReply && s.replies == s.o.FaultAt) {
+	if c == nil {
 		for _, r := range append([]string{rfcID}, refs...) {
 			if k := t.rfc[r]; k != nil {
 				c = k
 				break
+			}
+		}
+		if c != nil && len(refs) > 0 {
+			// A reply joining its thread's case: SplitThread opens a new
+			// case for the Nth one instead.
+			s.replies++
+			if s.o.Fault == SplitThread && s.replies == s.o.FaultAt {
+				c = nil
 			}
 		}
 	}

@@ -91,18 +91,21 @@ func (s *Server) upgrade(ctx *fasthttp.RequestCtx, t *tenant, c claims) {
 	}
 	t.conns[c.sub]++
 	s.sessionWG.Add(1)
+	// Subscribe before the upgrade answers, so that an event committed
+	// after the client sees its socket open is never missed.
+	x := &session{n: sessionSeq.Add(1), queue: make(chan []byte, 8192), stop: make(chan struct{})}
+	t.sessions[x] = true
 	s.mu.Unlock()
 	release := func() {
 		s.mu.Lock()
+		delete(t.sessions, x)
+		delete(s.held, x)
 		t.conns[c.sub]--
 		s.mu.Unlock()
 		s.sessionWG.Done()
 	}
 	err := upgrader.Upgrade(ctx, func(conn *websocket.Conn) {
-		x := &session{n: sessionSeq.Add(1), conn: conn, queue: make(chan []byte, 8192), stop: make(chan struct{})}
-		s.mu.Lock()
-		t.sessions[x] = true
-		s.mu.Unlock()
+		x.conn = conn
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go x.writer(&wg)
@@ -114,7 +117,6 @@ func (s *Server) upgrade(ctx *fasthttp.RequestCtx, t *tenant, c claims) {
 		}
 		s.mu.Lock()
 		delete(t.sessions, x)
-		delete(s.held, x)
 		s.mu.Unlock()
 		x.close(websocket.CloseNormalClosure)
 		wg.Wait()
