@@ -52,6 +52,7 @@ type serveConfig struct {
 	requestTimeout time.Duration
 	shutdownGrace  time.Duration
 	maxStoreBytes  int64
+	gcPercent      int
 }
 
 func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveConfig) {
@@ -80,6 +81,7 @@ func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveConfig) {
 	fs.IntVar(&c.clusterPort, "cluster-port", 0, "port of this member's cluster endpoint (0 = any free port)")
 	fs.DurationVar(&c.requestTimeout, "request-timeout", 5*time.Second, "timeout of one actor call")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long SIGTERM waits for in-flight work")
+	fs.IntVar(&c.gcPercent, "gc-percent", 300, "Go GC target percentage (GOGC); higher trades memory for CPU")
 	fs.Int64Var(&c.maxStoreBytes, "max-store-bytes", 0, "cap on the store file's size; writes beyond it answer 503 (0 = the disk is the limit)")
 	return fs, c
 }

@@ -192,16 +192,31 @@ func (m mail) body() []byte {
 	if m.mailboxHash == "" {
 		to = "support@inbound.example.com"
 	}
-	b, _ := json.Marshal(map[string]any{
-		"FromName": "Ana Ruiz", "MessageStream": "inbound", "From": "ana@example.com",
-		"FromFull": map[string]string{"Email": "ana@example.com", "Name": "Ana Ruiz", "MailboxHash": ""},
-		"To":       to,
-		"ToFull":   []map[string]string{{"Email": to, "Name": "Support", "MailboxHash": m.mailboxHash}},
-		"Cc":       "", "CcFull": []any{}, "Bcc": "", "BccFull": []any{},
-		"OriginalRecipient": to, "Subject": subject, "MessageID": m.id, "ReplyTo": "",
-		"MailboxHash": m.mailboxHash, "Date": "Fri, 4 Dec 2026 09:15:02 +0000",
-		"TextBody": text, "HtmlBody": "<p>" + text + "</p>", "StrippedTextReply": "", "Tag": "",
-		"Headers": headers, "Attachments": []any{},
+	type addr struct{ Email, Name, MailboxHash string }
+	b, _ := json.Marshal(struct {
+		FromName, MessageStream, From string
+		FromFull                      addr
+		To                            string
+		ToFull                        []addr
+		Cc                            string
+		CcFull                        []addr
+		Bcc                           string
+		BccFull                       []addr
+		OriginalRecipient, Subject    string
+		MessageID, ReplyTo            string
+		MailboxHash, Date             string
+		TextBody, HtmlBody            string
+		StrippedTextReply, Tag        string
+		Headers                       []map[string]string
+		Attachments                   []any
+	}{
+		FromName: "Ana Ruiz", MessageStream: "inbound", From: "ana@example.com",
+		FromFull: addr{"ana@example.com", "Ana Ruiz", ""},
+		To:       to, ToFull: []addr{{to, "Support", m.mailboxHash}}, CcFull: []addr{}, BccFull: []addr{},
+		OriginalRecipient: to, Subject: subject, MessageID: m.id,
+		MailboxHash: m.mailboxHash, Date: "Fri, 4 Dec 2026 09:15:02 +0000",
+		TextBody: text, HtmlBody: "<p>" + text + "</p>",
+		Headers: headers, Attachments: []any{},
 	})
 	return b
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/casespine/spine/actors/events"
@@ -95,6 +96,9 @@ func startNode(cfg *serveConfig, logOut io.Writer) (_ *node, err error) {
 		return nil, err
 	}
 	log = log.With("node", cfg.node)
+	if cfg.gcPercent != 0 {
+		debug.SetGCPercent(cfg.gcPercent)
+	}
 	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
