@@ -51,18 +51,57 @@ func TestCaseID(t *testing.T) {
 func TestReplyToken(t *testing.T) {
 	k1 := bytes.Repeat([]byte{1}, 32)
 	k2 := bytes.Repeat([]byte{2}, 32)
-	tok := keyspace.ReplyToken(k1, "cabc")
-	if tok != keyspace.ReplyToken(k1, "cabc") {
+	caseID := keyspace.CaseID("acme", "<root@mail.example>")
+	tok := keyspace.ReplyToken(k1, caseID)
+	if tok != keyspace.ReplyToken(k1, caseID) {
 		t.Fatal("ReplyToken is not deterministic")
 	}
-	if !regexp.MustCompile(`^[a-z2-7]{16}$`).MatchString(tok) {
-		t.Fatalf("ReplyToken = %q, want 16 lowercase base32 characters", tok)
+	if !regexp.MustCompile(`^[a-z2-7]+$`).MatchString(tok) {
+		t.Fatalf("ReplyToken = %q, want lowercase base32 (it goes in a mail address)", tok)
 	}
-	if tok == keyspace.ReplyToken(k2, "cabc") {
+	if tok == keyspace.ReplyToken(k2, caseID) {
 		t.Fatal("ReplyToken does not depend on the key")
 	}
-	if tok == keyspace.ReplyToken(k1, "cabd") {
+	if tok == keyspace.ReplyToken(k1, keyspace.CaseID("acme", "<other@mail.example>")) {
 		t.Fatal("ReplyToken does not depend on the case")
+	}
+	got, ok := keyspace.CaseOfReplyToken(k1, tok)
+	if !ok || got != caseID {
+		t.Fatalf("CaseOfReplyToken(ReplyToken) = %q, %v; want %q", got, ok, caseID)
+	}
+
+	flip := func(s string, i int) string {
+		b := []byte(s)
+		if b[i] == 'a' {
+			b[i] = 'b'
+		} else {
+			b[i] = 'a'
+		}
+		return string(b)
+	}
+	tests := []struct {
+		name  string
+		key   []byte
+		token string
+		want  string // "" = rejected
+	}{
+		{"upper case", k1, strings.ToUpper(tok), caseID},
+		{"surrounding space", k1, "  " + tok + "\t", caseID},
+		{"another tenant's key", k2, tok, ""},
+		{"MAC altered", k1, flip(tok, len(tok)-1), ""},
+		{"case altered", k1, flip(tok, 0), ""},
+		{"truncated", k1, tok[:len(tok)-1], ""},
+		{"MAC only", k1, tok[len(tok)-8:], ""},
+		{"empty", k1, "", ""},
+		{"garbage", k1, "zzzzzzzzzzzzzzzzzzzzzzzz", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := keyspace.CaseOfReplyToken(tt.key, tt.token)
+			if tt.want == "" && ok || tt.want != "" && (!ok || got != tt.want) {
+				t.Fatalf("CaseOfReplyToken(%q) = %q, %v; want %q", tt.token, got, ok, tt.want)
+			}
+		})
 	}
 }
 
