@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -55,6 +56,8 @@ func Wire(offset uint64, stored []byte) []byte {
 	b := make([]byte, 0, len(stored)+24)
 	b = append(b, `{"offset":`...)
 	b = strconv.AppendUint(b, offset, 10)
-	b = append(b, ',')
+	if rest := bytes.TrimLeft(stored[1:], " \t\r\n"); len(rest) == 0 || rest[0] != '}' {
+		b = append(b, ',') // not an empty object: more members follow
+	}
 	return append(b, stored[1:]...)
 }
