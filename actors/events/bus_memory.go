@@ -13,8 +13,14 @@ type MemoryBus struct {
 }
 
 type topic struct {
-	subs atomic.Pointer[[]Subscriber]
+	subs atomic.Pointer[[]*subscription]
 }
+
+// subscription is one call of Subscribe. Its pointer identifies it, so a
+// subscriber subscribed twice has two subscriptions, and a subscriber whose
+// type cannot be compared (a func type, a struct holding a slice) can
+// still be removed.
+type subscription struct{ s Subscriber }
 
 var _ Bus = (*MemoryBus)(nil)
 
@@ -31,8 +37,8 @@ func (b *MemoryBus) Publish(ev *Event) {
 	if subs == nil {
 		return
 	}
-	for _, s := range *subs {
-		s.Deliver(ev)
+	for _, sub := range *subs {
+		sub.s.Deliver(ev)
 	}
 }
 
@@ -43,28 +49,29 @@ func (b *MemoryBus) Subscribe(clientID string, s Subscriber) (cancel func()) {
 	defer b.mu.Unlock()
 	ti, _ := b.topics.LoadOrStore(clientID, &topic{})
 	t := ti.(*topic)
-	var cur []Subscriber
+	var cur []*subscription
 	if p := t.subs.Load(); p != nil {
 		cur = *p
 	}
-	next := make([]Subscriber, len(cur), len(cur)+1)
+	sub := &subscription{s: s}
+	next := make([]*subscription, len(cur), len(cur)+1)
 	copy(next, cur)
-	next = append(next, s)
+	next = append(next, sub)
 	t.subs.Store(&next)
 	var once sync.Once
-	return func() { once.Do(func() { b.unsubscribe(t, s) }) }
+	return func() { once.Do(func() { b.unsubscribe(t, sub) }) }
 }
 
-func (b *MemoryBus) unsubscribe(t *topic, s Subscriber) {
+func (b *MemoryBus) unsubscribe(t *topic, sub *subscription) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	p := t.subs.Load()
 	if p == nil {
 		return
 	}
-	next := make([]Subscriber, 0, len(*p))
+	next := make([]*subscription, 0, len(*p))
 	for _, x := range *p {
-		if x != s {
+		if x != sub {
 			next = append(next, x)
 		}
 	}
