@@ -172,23 +172,29 @@ func (r *Relay) publish(cid string, offset uint64, stored []byte) {
 	r.opts.Bus.Publish(&Event{ClientID: cid, Offset: offset, Payload: p})
 }
 
-// Start runs the publishing goroutine until Shutdown.
+// Start runs the publishing goroutine, and the one that persists the
+// watermarks, until Shutdown.
 func (r *Relay) Start() {
 	r.startOnce.Do(func() { go r.run() })
 }
 
+// run publishes queued commits until Shutdown. It never commits: the
+// store's committer may be waiting in OnCommit for it to take from a full
+// queue, so a commit made here could wait for the committer while the
+// committer waits for it, and every commit of the node would hang. The
+// watermarks are persisted by flushLoop instead.
 func (r *Relay) run() {
 	defer close(r.done)
-	t := time.NewTicker(r.opts.FlushInterval)
-	defer t.Stop()
+	flushStop, flushDone := make(chan struct{}), make(chan struct{})
+	go r.flushLoop(flushStop, flushDone)
+	defer func() {
+		close(flushStop)
+		<-flushDone
+	}()
 	for {
 		select {
 		case evs := <-r.in:
 			r.handle(evs)
-		case <-t.C:
-			if err := r.flush(context.Background()); err != nil {
-				r.log.Warn("could not persist published watermark; will retry", "err", err)
-			}
 		case <-r.stop:
 			for {
 				select {
@@ -198,6 +204,23 @@ func (r *Relay) run() {
 					return
 				}
 			}
+		}
+	}
+}
+
+// flushLoop persists the watermarks every FlushInterval until stop closes.
+func (r *Relay) flushLoop(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(r.opts.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := r.flush(context.Background()); err != nil {
+				r.log.Warn("could not persist published watermark; will retry", "err", err)
+			}
+		case <-stop:
+			return
 		}
 	}
 }
