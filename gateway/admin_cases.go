@@ -82,7 +82,7 @@ func (s *Server) listMessages(ctx *fasthttp.RequestCtx, _ *auth.Claims, cid stri
 		writeProblem(ctx, err)
 		return
 	}
-	if _, err := cases.Get(s.opts.Store, cid, caseID); err != nil {
+	if err := cases.Exists(s.opts.Store, cid, caseID); err != nil {
 		writeProblem(ctx, err)
 		return
 	}

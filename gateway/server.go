@@ -126,7 +126,7 @@ func New(opts Options) (*Server, error) {
 		opts.Metrics.SocketsOpen.Dec()
 		opts.Metrics.SocketCloses.WithLabelValues(closeLabel(code)).Inc()
 	}
-	hub, err := live.NewHub(lopts, opts.Member.System(), opts.Bus, leases{opts.Member})
+	hub, err := live.NewHub(lopts, opts.Member.System(), opts.Bus, leases{opts.Member, opts.Sockets.DefaultMaxPerUser})
 	if err != nil {
 		return nil, err
 	}

@@ -56,10 +56,13 @@ func (s *Server) eventsSocket(ctx *fasthttp.RequestCtx) {
 }
 
 // leases adapts the tenant actor's lease methods for live sessions.
-type leases struct{ m *cluster.Member }
+type leases struct {
+	m            *cluster.Member
+	defaultLimit uint32
+}
 
 func (l leases) Renew(cid, sub, connID string, ttl time.Duration) (bool, error) {
-	r, err := l.m.Tenant(cid).Renew(&spinepb.RenewConn{Sub: sub, ConnId: connID, TtlMs: ttl.Milliseconds()})
+	r, err := l.m.Tenant(cid).Renew(&spinepb.RenewConn{Sub: sub, ConnId: connID, TtlMs: ttl.Milliseconds(), DefaultLimit: l.defaultLimit})
 	if err != nil {
 		return false, err
 	}

@@ -227,11 +227,14 @@ func (c *Case) plan(in *spinepb.Inbound) (*plan, error) {
 	if err := c.indexOnce(b, keyspace.IndexRFC, []string{in.RfcMessageId}, ""); err != nil {
 		return nil, err
 	}
-	refs := make([]string, 0, 1+len(in.References))
+	// The same ids the tenant looks up when routing: the root and the
+	// closest ancestors of a long References chain.
+	refs := make([]string, 0, 1+min(len(in.References), MaxIndexedRefs))
 	refs = append(refs, in.InReplyTo)
-	refs = append(refs, in.References...)
-	if len(refs) > MaxIndexedRefs {
-		refs = refs[:MaxIndexedRefs]
+	if r := in.References; len(r) > MaxIndexedRefs {
+		refs = append(append(refs, r[0]), r[len(r)-MaxIndexedRefs+1:]...)
+	} else {
+		refs = append(refs, r...)
 	}
 	// Only ids not stored yet need "referenced by": a stored parent routes
 	// its replies through the RFC index already.

@@ -56,6 +56,12 @@ func loadState(r Reader, clientID, caseID string) (*spinepb.CaseState, error) {
 	return st, nil
 }
 
+// Exists answers ErrNotFound for a case that does not exist.
+func Exists(r Reader, clientID, caseID string) error {
+	_, err := loadState(r, clientID, caseID)
+	return err
+}
+
 // Get returns a case with its first MaxMessagesInline messages in order.
 func Get(r Reader, clientID, caseID string) (*View, error) {
 	st, err := loadState(r, clientID, caseID)

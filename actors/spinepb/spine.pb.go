@@ -787,10 +787,12 @@ func (x *AcquireReply) GetInUse() uint32 {
 }
 
 type RenewConn struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Sub           string                 `protobuf:"bytes,1,opt,name=sub,proto3" json:"sub,omitempty"`
-	ConnId        string                 `protobuf:"bytes,2,opt,name=conn_id,json=connId,proto3" json:"conn_id,omitempty"`
-	TtlMs         int64                  `protobuf:"varint,3,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Sub    string                 `protobuf:"bytes,1,opt,name=sub,proto3" json:"sub,omitempty"`
+	ConnId string                 `protobuf:"bytes,2,opt,name=conn_id,json=connId,proto3" json:"conn_id,omitempty"`
+	TtlMs  int64                  `protobuf:"varint,3,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	// Cap applied when the tenant sets none, as in AcquireConn.
+	DefaultLimit  uint32 `protobuf:"varint,4,opt,name=default_limit,json=defaultLimit,proto3" json:"default_limit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -842,6 +844,13 @@ func (x *RenewConn) GetConnId() string {
 func (x *RenewConn) GetTtlMs() int64 {
 	if x != nil {
 		return x.TtlMs
+	}
+	return 0
+}
+
+func (x *RenewConn) GetDefaultLimit() uint32 {
+	if x != nil {
+		return x.DefaultLimit
 	}
 	return 0
 }
@@ -2225,11 +2234,12 @@ const file_spinepb_spine_proto_rawDesc = "" +
 	"\fAcquireReply\x12\x18\n" +
 	"\agranted\x18\x01 \x01(\bR\agranted\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x15\n" +
-	"\x06in_use\x18\x03 \x01(\rR\x05inUse\"M\n" +
+	"\x06in_use\x18\x03 \x01(\rR\x05inUse\"r\n" +
 	"\tRenewConn\x12\x10\n" +
 	"\x03sub\x18\x01 \x01(\tR\x03sub\x12\x17\n" +
 	"\aconn_id\x18\x02 \x01(\tR\x06connId\x12\x15\n" +
-	"\x06ttl_ms\x18\x03 \x01(\x03R\x05ttlMs\"\x1c\n" +
+	"\x06ttl_ms\x18\x03 \x01(\x03R\x05ttlMs\x12#\n" +
+	"\rdefault_limit\x18\x04 \x01(\rR\fdefaultLimit\"\x1c\n" +
 	"\n" +
 	"RenewReply\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\"8\n" +

@@ -20,10 +20,7 @@ func (t *Tenant) Acquire(req *spinepb.AcquireConn) (*spinepb.AcquireReply, error
 	if req.Sub == "" || req.ConnId == "" {
 		return nil, fmt.Errorf("%w: sub and conn_id are required", actors.ErrInvalid)
 	}
-	limit := t.state.GetSettings().GetMaxConnectionsPerUser()
-	if limit == 0 {
-		limit = req.DefaultLimit
-	}
+	limit := t.limit(req.DefaultLimit)
 	now := t.now()
 	held := t.live(req.Sub, now)
 	if _, again := held[req.ConnId]; !again && uint32(len(held)) >= limit {
@@ -49,8 +46,8 @@ func (t *Tenant) Renew(req *spinepb.RenewConn) (*spinepb.RenewReply, error) {
 		held[req.ConnId] = now.Add(ttl(req.TtlMs))
 		return &spinepb.RenewReply{Ok: true}, nil
 	}
-	limit := t.state.GetSettings().GetMaxConnectionsPerUser()
-	if limit != 0 && uint32(len(held)) >= limit {
+	limit := t.limit(req.DefaultLimit)
+	if uint32(len(held)) >= limit {
 		return &spinepb.RenewReply{Ok: false}, nil
 	}
 	if held == nil {
@@ -103,4 +100,12 @@ func ttl(ms int64) time.Duration {
 		return DefaultLeaseTTL
 	}
 	return time.Duration(ms) * time.Millisecond
+}
+
+// limit is the per-user cap: the tenant's setting, else the node's default.
+func (t *Tenant) limit(nodeDefault uint32) uint32 {
+	if l := t.state.GetSettings().GetMaxConnectionsPerUser(); l != 0 {
+		return l
+	}
+	return nodeDefault
 }

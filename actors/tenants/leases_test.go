@@ -34,9 +34,9 @@ func acquire(t *testing.T, tn *tenants.Tenant, sub, conn string, defaultLimit ui
 	return r
 }
 
-func renew(t *testing.T, tn *tenants.Tenant, sub, conn string, ttl time.Duration) bool {
+func renew(t *testing.T, tn *tenants.Tenant, sub, conn string, defaultLimit uint32, ttl time.Duration) bool {
 	t.Helper()
-	r, err := tn.Renew(&spinepb.RenewConn{Sub: sub, ConnId: conn, TtlMs: ttl.Milliseconds()})
+	r, err := tn.Renew(&spinepb.RenewConn{Sub: sub, ConnId: conn, TtlMs: ttl.Milliseconds(), DefaultLimit: defaultLimit})
 	if err != nil {
 		t.Fatalf("Renew(%s, %s): %v", sub, conn, err)
 	}
@@ -164,7 +164,7 @@ func TestRenew(t *testing.T) {
 		tn, clock := leaseTenant(t, 1)
 		acquire(t, tn, "alice", "c1", 0, 10*time.Second)
 		clock.Advance(9 * time.Second)
-		if !renew(t, tn, "alice", "c1", 10*time.Second) {
+		if !renew(t, tn, "alice", "c1", 0, 10*time.Second) {
 			t.Fatal("Renew of a live lease answered false")
 		}
 		clock.Advance(9 * time.Second) // 18s after Acquire, 9s after Renew
@@ -175,7 +175,7 @@ func TestRenew(t *testing.T) {
 	t.Run("re-takes a lost lease under the cap", func(t *testing.T) {
 		tn, _ := leaseTenant(t, 2)
 		// A restarted actor has no leases: Renew takes the slot again...
-		if !renew(t, tn, "alice", "c1", time.Minute) {
+		if !renew(t, tn, "alice", "c1", 0, time.Minute) {
 			t.Fatal("Renew of a lost lease under the cap answered false")
 		}
 		// ...and it counts against the cap.
@@ -189,7 +189,7 @@ func TestRenew(t *testing.T) {
 		acquire(t, tn, "alice", "c1", 0, 10*time.Second)
 		clock.Advance(10 * time.Second) // c1 expires
 		acquire(t, tn, "alice", "c2", 0, time.Minute)
-		if renew(t, tn, "alice", "c1", 10*time.Second) {
+		if renew(t, tn, "alice", "c1", 0, 10*time.Second) {
 			t.Fatal("Renew of an expired lease whose slot was taken answered true")
 		}
 		if r := acquire(t, tn, "alice", "c3", 0, time.Minute); r.InUse != 1 {
@@ -201,18 +201,16 @@ func TestRenew(t *testing.T) {
 // Renew must respect the cap a user actually has, which for a tenant with
 // no setting of its own is the node's default from AcquireConn.
 //
-// BUG: RenewConn carries no default limit and Renew treats a tenant without
-// a setting as uncapped, so an expired lease whose slot was given away is
-// re-taken and the user ends up over the default cap.
+// (RenewConn once carried no default limit, so a tenant without a setting
+// was uncapped on renewal and a user could end up over the default cap.)
 func TestRenewRespectsTheDefaultCap(t *testing.T) {
-	t.Skip("known bug: Renew ignores the default cap (RenewConn has no default_limit); remove this skip with the fix")
 	tn, clock := leaseTenant(t, 0)
 	acquire(t, tn, "alice", "c1", 1, 10*time.Second)
 	clock.Advance(10 * time.Second)
 	if r := acquire(t, tn, "alice", "c2", 1, time.Minute); !r.Granted {
 		t.Fatal("setup: c2 not granted after c1 expired")
 	}
-	if renew(t, tn, "alice", "c1", 10*time.Second) {
+	if renew(t, tn, "alice", "c1", 1, 10*time.Second) {
 		t.Fatal("Renew re-took c1 although c2 holds alice's only slot (default cap 1)")
 	}
 }
