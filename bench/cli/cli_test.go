@@ -179,6 +179,12 @@ func TestBrokenTargetFails(t *testing.T) {
 			"one case per thread (events)"},
 		{"resend stored twice", fakespine.DoubleStore, 1, append(append([]string{"intake"}, intakeArgs...), "--dup", "0.3"),
 			"every message stored at most once (no duplicates)"},
+		{"over-cap socket accepted", fakespine.IgnoreCap, 1, []string{"connections", "--sockets", "10", "--hold", "1ms"},
+			"one socket over the per-user cap is refused (HTTP 429 or close 4029)"},
+		{"idle socket dropped", fakespine.DropIdle, 4, []string{"connections", "--sockets", "10", "--hold", "1s"},
+			"no idle socket dropped while held"},
+		{"socket dropped during fan-out", fakespine.DropIdle, 4, append([]string{"fanout"}, fanoutArgs...),
+			"no socket closed by the server during the run"},
 		{"acknowledged message lost", fakespine.LoseAcked, 7, append(append([]string{"intake"}, intakeArgs...), "--dup", "0"),
 			"every acknowledged message stored (none lost)"},
 	} {

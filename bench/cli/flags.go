@@ -46,7 +46,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Embedded, "embedded", false, "start 'spine serve' as a separate process on a temporary data directory instead of --url")
 	fs.StringVar(&c.Spine, "spine", "", "path of the spine binary for --embedded (default: beside spine-bench, then PATH)")
 	fs.BoolVar(&c.KeepData, "keep-data", false, "keep the embedded node's temporary data directory and log")
-	fs.Var(&c.spineEnv, "spine-env", "KEY=VALUE added to the embedded node's environment (repeatable), e.g. SPINE_ENV=dev")
+	fs.Var(&c.spineEnv, "spine-env", "KEY=VALUE added to the embedded node's environment (repeatable); the node runs with SPINE_ENV=bench unless this sets another")
 	fs.StringVar(&c.SpineArgs, "spine-args", "", "extra arguments appended to 'spine serve' (space-separated)")
 	fs.StringVar(&c.Out, "out", "", "write every figure, check and the full configuration as JSON to this file")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed for the choice of resends")

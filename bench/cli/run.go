@@ -298,6 +298,9 @@ func execute(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
 		}
 	}
 	closeNode()
+	if ctx.Err() != nil {
+		run.Errors = append(run.Errors, "interrupted: figures cover the run so far and verification did not (fully) run")
+	}
 	run.Target = targets
 	run.Seal()
 	fmt.Fprintln(stdout)

@@ -41,6 +41,11 @@ func warmUp(ctx context.Context, env *Env, tgt *target.Target, tenants []*target
 	cold := func() int {
 		n := 0
 		for _, s := range sessions {
+			select {
+			case <-s.done:
+				continue // closed by the server: reported by the session checks
+			default:
+			}
 			if s.warm.Load() == 0 {
 				n++
 			}

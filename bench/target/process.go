@@ -164,7 +164,9 @@ type EmbeddedOptions struct {
 	Addr string
 	// KeepData keeps the temporary directory (data and log) after Close.
 	KeepData bool
-	// Env is added to the child's environment (SPINE_* knobs).
+	// Env is added to the child's environment (SPINE_* knobs), after
+	// SPINE_ENV=bench (Spine's environment for load tests: no access log,
+	// warnings only), which it may override.
 	Env []string
 	// ExtraArgs are appended to `spine serve`.
 	ExtraArgs []string
@@ -183,6 +185,7 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Target, error) {
 	if o.Sub == "" {
 		o.Sub = "spine-bench"
 	}
+	o.Env = append([]string{"SPINE_ENV=bench"}, o.Env...)
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ { // a port picked free can be taken meanwhile
 		t, err := startEmbeddedOnce(ctx, o)

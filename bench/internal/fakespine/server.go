@@ -44,6 +44,10 @@ const (
 	DoubleStore
 	// LoseAcked: the Nth new message is answered 200 but never stored.
 	LoseAcked
+	// IgnoreCap: sockets over the per-user cap are accepted.
+	IgnoreCap
+	// DropIdle: the Nth socket opened is closed with 4008 right away.
+	DropIdle
 )
 
 // Options configures a Server.
@@ -129,6 +133,7 @@ type Server struct {
 	replies   int
 	resends   int
 	newMsgs   int
+	opened    int                 // sockets opened, for DropIdle
 	held      map[*session][]byte // ReorderDelivery: an event held back
 	sessionWG sync.WaitGroup
 	serveWG   sync.WaitGroup

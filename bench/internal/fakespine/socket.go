@@ -83,7 +83,7 @@ func (s *Server) upgrade(ctx *fasthttp.RequestCtx, t *tenant, c claims) {
 		problem(ctx, 503, "shutting down")
 		return
 	}
-	if t.conns[c.sub] >= t.cap {
+	if t.conns[c.sub] >= t.cap && s.o.Fault != IgnoreCap {
 		s.mu.Unlock()
 		ctx.Response.Header.Set("Retry-After", "1")
 		problem(ctx, 429, "over the per-user connection cap")
@@ -94,6 +94,8 @@ func (s *Server) upgrade(ctx *fasthttp.RequestCtx, t *tenant, c claims) {
 	// Subscribe before the upgrade answers, so that an event committed
 	// after the client sees its socket open is never missed.
 	x := &session{n: sessionSeq.Add(1), queue: make(chan []byte, 8192), stop: make(chan struct{})}
+	s.opened++
+	drop := s.o.Fault == DropIdle && s.opened == s.o.FaultAt
 	t.sessions[x] = true
 	s.mu.Unlock()
 	release := func() {
@@ -109,6 +111,9 @@ func (s *Server) upgrade(ctx *fasthttp.RequestCtx, t *tenant, c claims) {
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go x.writer(&wg)
+		if drop {
+			x.close(4008)
+		}
 		// Read until the client closes; the library answers its close frame.
 		for {
 			if _, _, err := conn.ReadMessage(); err != nil {
