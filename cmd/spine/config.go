@@ -53,6 +53,7 @@ type serveConfig struct {
 	shutdownGrace  time.Duration
 	maxStoreBytes  int64
 	gcPercent      int
+	debugAddr      string
 }
 
 func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveConfig) {
@@ -81,6 +82,7 @@ func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveConfig) {
 	fs.IntVar(&c.clusterPort, "cluster-port", 0, "port of this member's cluster endpoint (0 = any free port)")
 	fs.DurationVar(&c.requestTimeout, "request-timeout", 5*time.Second, "timeout of one actor call")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long SIGTERM waits for in-flight work")
+	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (keep it on loopback); empty = off")
 	fs.IntVar(&c.gcPercent, "gc-percent", 300, "Go GC target percentage (GOGC); higher trades memory for CPU")
 	fs.Int64Var(&c.maxStoreBytes, "max-store-bytes", 0, "cap on the store file's size; writes beyond it answer 503 (0 = the disk is the limit)")
 	return fs, c

@@ -8,10 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/casespine/spine/actors/events"
 	"github.com/casespine/spine/cluster"
@@ -37,6 +40,25 @@ type node struct {
 	auth   *auth.Auth
 	ln     net.Listener
 	served chan error
+	debug  *http.Server
+}
+
+// serveDebug serves net/http/pprof on its own listener, apart from the API.
+func (n *node) serveDebug(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("debug listener: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	n.debug = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = n.debug.Serve(ln) }()
+	n.log.Info("pprof listening", "addr", ln.Addr().String())
+	return nil
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -179,6 +201,11 @@ func startNode(cfg *serveConfig, logOut io.Writer) (_ *node, err error) {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	go func() { n.served <- n.server.Serve(n.ln) }()
+	if cfg.debugAddr != "" {
+		if err := n.serveDebug(cfg.debugAddr); err != nil {
+			return nil, err
+		}
+	}
 	return n, nil
 }
 
@@ -190,6 +217,9 @@ func (n *node) shutdown(ctx context.Context) error {
 	var errs []error
 	if n.server != nil {
 		errs = append(errs, n.server.Shutdown(ctx))
+	}
+	if n.debug != nil {
+		errs = append(errs, n.debug.Shutdown(ctx))
 	}
 	if n.member != nil {
 		errs = append(errs, n.member.Shutdown(ctx))

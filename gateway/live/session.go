@@ -10,8 +10,6 @@ import (
 	"github.com/fasthttp/websocket"
 )
 
-var newline = []byte{'\n'}
-
 // session is one live socket.
 type session struct {
 	h    *Hub
@@ -212,28 +210,34 @@ func (s *session) writeLoop() {
 	}
 }
 
-// write sends batch as frames of at most FrameEvents events each.
+// frameBufs holds the buffers frames are assembled in, so an idle socket
+// holds none.
+var frameBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// write sends batch as frames of at most FrameEvents events each. A frame
+// is assembled whole and written with one system call: the library's
+// streaming writer would cut it into buffer-sized fragments.
 func (s *session) write(batch []*events.Event) error {
 	if err := s.conn.SetWriteDeadline(time.Now().Add(s.h.opts.WriteTimeout)); err != nil {
 		return err
 	}
-	for i := 0; i < len(batch); {
-		w, err := s.conn.NextWriter(websocket.TextMessage)
-		if err != nil {
-			return err
+	bp := frameBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 1<<20 { // don't keep what one huge frame grew
+			frameBufs.Put(bp)
 		}
+	}()
+	for i := 0; i < len(batch); {
+		buf := (*bp)[:0]
 		for n := 0; i < len(batch) && n < s.h.opts.FrameEvents; n++ {
 			if n > 0 {
-				if _, err := w.Write(newline); err != nil {
-					return err
-				}
+				buf = append(buf, '\n')
 			}
-			if _, err := w.Write(batch[i].Payload); err != nil {
-				return err
-			}
+			buf = append(buf, batch[i].Payload...)
 			i++
 		}
-		if err := w.Close(); err != nil {
+		*bp = buf
+		if err := s.conn.WriteMessage(websocket.TextMessage, buf); err != nil {
 			return err
 		}
 	}
