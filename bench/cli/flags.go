@@ -27,6 +27,7 @@ type common struct {
 	BaselineURL string        `json:"baseline_url,omitempty"`
 	FreshNode   bool          `json:"fresh_node,omitempty"`
 	CPUProfile  string        `json:"cpuprofile,omitempty"`
+	ServerProf  string        `json:"server_profile_dir,omitempty"`
 }
 
 type envList []string
@@ -51,6 +52,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Out, "out", "", "write every figure, check and the full configuration as JSON to this file")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed for the choice of resends")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write spine-bench's own CPU profile to this file (to see what the generator costs)")
+	fs.StringVar(&c.ServerProf, "server-profile", "", "with --embedded: start the node with --debug-addr and save a CPU profile of it for each measured phase in this directory")
 	fs.DurationVar(&c.Progress, "progress", 0, "progress interval (default 1s on a terminal, 5s otherwise; negative disables)")
 }
 

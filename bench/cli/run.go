@@ -173,7 +173,17 @@ func execute(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
 	}
 	run := report.NewRun(append([]string{"spine-bench", cfg.Command}, redactArgs(cfg.args)...), cfg)
 	prog := report.NewProgress(stdout, cm.Progress)
-	env := &scenario.Env{Progress: prog, Tag: cfg.Tag, Seed: cm.Seed}
+	env := &scenario.Env{Progress: prog, Tag: cfg.Tag, Seed: cm.Seed, ProfileDir: cm.ServerProf}
+	if cm.ServerProf != "" {
+		if !cm.Embedded {
+			fmt.Fprintln(stderr, "spine-bench: --server-profile needs --embedded (profile a remote node with its own --debug-addr)")
+			return ExitError
+		}
+		if err := os.MkdirAll(cm.ServerProf, 0o755); err != nil {
+			fmt.Fprintf(stderr, "spine-bench: %v\n", err)
+			return ExitError
+		}
+	}
 
 	failed := func(err error) {
 		run.Errors = append(run.Errors, err.Error())
@@ -350,6 +360,7 @@ func openSpine(ctx context.Context, cm *common, prog *report.Progress) (*target.
 	prog.Printf("starting %s serve on a temporary data directory ...", bin)
 	t, err := target.StartEmbedded(ctx, target.EmbeddedOptions{
 		Binary: bin, KeepData: cm.KeepData, Env: cm.spineEnv, ExtraArgs: strings.Fields(cm.SpineArgs),
+		Debug: cm.ServerProf != "",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded node: %w", err)

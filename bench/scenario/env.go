@@ -23,6 +23,9 @@ type Env struct {
 	Tag string
 	// Seed makes duplicate choices reproducible.
 	Seed uint64
+	// ProfileDir, when set, receives a CPU profile of the node for each
+	// measured phase (the node must serve pprof: Target.DebugURL).
+	ProfileDir string
 }
 
 func (e *Env) printf(format string, args ...any) {

@@ -131,6 +131,7 @@ func Fanout(ctx context.Context, env *Env, name string, cfg FanoutConfig) (*repo
 	}
 	ph.Notef("%d sockets over %d tenants (%d per user); events from webhooks, %s", len(sessions), len(tenants), cfg.PerUser, mode)
 	cpu := startCPU(tgt)
+	profiled := profileServer(ctx, env, tgt, ph, ic.Duration)
 	var reads *adminReader
 	readCtx, stopReads := context.WithCancel(ctx)
 	var readWG sync.WaitGroup
@@ -182,6 +183,7 @@ func Fanout(ctx context.Context, env *Env, name string, cfg FanoutConfig) (*repo
 	env.Progress.Stop()
 	stopReads()
 	readWG.Wait()
+	profiled()
 	closeAll(ctx, sessions, 64)
 	cpuEnd := time.Now()
 

@@ -174,6 +174,9 @@ type EmbeddedOptions struct {
 	ReadyTimeout time.Duration
 	// Sub is the operator token's subject. Default "spine-bench".
 	Sub string
+	// Debug starts the node with --debug-addr on a free loopback port, so
+	// that its pprof profiles can be taken (Target.DebugURL).
+	Debug bool
 }
 
 // StartEmbedded starts `spine serve` on a temporary data directory, waits
@@ -216,7 +219,17 @@ func startEmbeddedOnce(ctx context.Context, o EmbeddedOptions) (*Target, error) 
 	if err := os.Mkdir(data, 0o700); err != nil {
 		return nil, err
 	}
-	args := append([]string{"serve", "--addr", addr, "--data", data}, o.ExtraArgs...)
+	args := []string{"serve", "--addr", addr, "--data", data}
+	debugURL := ""
+	if o.Debug {
+		da, err := FreeAddr()
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "--debug-addr", da)
+		debugURL = "http://" + da
+	}
+	args = append(args, o.ExtraArgs...)
 	p, err := startProcess(o.Binary, args, dir, o.KeepData, o.Env)
 	if err != nil {
 		os.RemoveAll(dir)
@@ -228,7 +241,7 @@ func startEmbeddedOnce(ctx context.Context, o EmbeddedOptions) (*Target, error) 
 		_ = p.Stop(ctx)
 		return nil, err
 	}
-	t := &Target{Kind: KindSpine, BaseURL: api.BaseURL(), API: api, Proc: p}
+	t := &Target{Kind: KindSpine, BaseURL: api.BaseURL(), API: api, Proc: p, DebugURL: debugURL}
 	if err := t.WaitReady(ctx, o.ReadyTimeout); err != nil {
 		_ = t.Close(ctx)
 		return nil, err

@@ -35,6 +35,9 @@ type Target struct {
 	API           *spineapi.Client
 	// Proc is the process spine-bench started, nil for a remote target.
 	Proc *Process
+	// DebugURL is the node's pprof listener, when spine-bench started it
+	// with one.
+	DebugURL string
 }
 
 // Info is the target's description in the run document (no secrets).
