@@ -120,7 +120,7 @@ func defaultFanout() scenario.FanoutConfig {
 	in.Senders = 8
 	return scenario.FanoutConfig{
 		Intake: in, Sockets: 1000, PerUser: 5, ConnectParallel: 32,
-		ReadBuffer: 64 << 10, Drain: 15 * time.Second,
+		ReadBuffer: 64 << 10, Drain: 15 * time.Second, Settle: 250 * time.Millisecond,
 	}
 }
 

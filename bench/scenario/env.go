@@ -141,7 +141,7 @@ func (m *cpuMeter) report(p *report.Phase, work float64, unit string) {
 	}
 	self := (target.SelfCPU() - m.self0).Seconds()
 	if self > 0 {
-		p.AddFigure("generator_cpu_cores", self/wall, "cores", report.LowerIsBetter)
+		p.AddFigure("generator_cpu_cores", self/wall, "cores", report.Neutral)
 	}
 	if m.srvOK {
 		if c, err := m.proc.CPU(); err == nil {
