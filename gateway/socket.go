@@ -48,9 +48,12 @@ func (s *Server) eventsSocket(ctx *fasthttp.RequestCtx) {
 		writeProblem(ctx, fmt.Errorf("%w: %d of %d in use for sub %q", errOverCap, r.InUse, r.Limit, c.Sub))
 		return
 	}
-	p := live.Params{ClientID: cid, Sub: c.Sub, ConnID: connID, Expires: c.ExpiresAt}
-	err = s.upgrader.Upgrade(ctx, func(conn *websocket.Conn) { s.hub.Serve(conn, p) })
+	// Subscribe before the upgrade is answered: every event committed after
+	// the client sees its socket open reaches it.
+	pending := s.hub.Prepare(live.Params{ClientID: cid, Sub: c.Sub, ConnID: connID, Expires: c.ExpiresAt})
+	err = s.upgrader.Upgrade(ctx, pending.Serve)
 	if err != nil {
+		pending.Abort()
 		_ = t.Release(&spinepb.ReleaseConn{Sub: c.Sub, ConnId: connID})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -96,11 +97,61 @@ type Params struct {
 	Expires time.Time
 }
 
-// Serve runs a session on conn until it closes. Call it from the hijacked
+// Pending is a session subscribed to its tenant's events before its
+// socket exists: events committed from then on are queued for it, so a
+// client that sees the upgrade answered misses nothing. Serve it with the
+// upgraded connection, or Abort it if the upgrade fails.
+type Pending struct {
+	s      *session
+	cancel func()
+	state  atomic.Int32 // pendingWaiting, pendingServed or pendingAborted
+	timer  *time.Timer
+}
+
+const (
+	pendingWaiting int32 = iota
+	pendingServed
+	pendingAborted
+)
+
+// prepareTimeout bounds how long a prepared session waits for its
+// connection: if the upgrade answer never reached the client, the hijacked
+// connection never comes, and the subscription and lease must not leak.
+const prepareTimeout = 15 * time.Second
+
+// Prepare subscribes a session for p. Call it before answering the upgrade.
+func (h *Hub) Prepare(p Params) *Pending {
+	s := newSession(h, p)
+	pd := &Pending{s: s, cancel: h.bus.Subscribe(p.ClientID, s)}
+	pd.timer = time.AfterFunc(prepareTimeout, func() {
+		if pd.state.CompareAndSwap(pendingWaiting, pendingAborted) {
+			pd.cancel()
+			s.release()
+		}
+	})
+	return pd
+}
+
+// Abort drops a prepared session whose upgrade failed. It does not release
+// the lease: the caller still owns it then.
+func (pd *Pending) Abort() {
+	if pd.state.CompareAndSwap(pendingWaiting, pendingAborted) {
+		pd.timer.Stop()
+		pd.cancel()
+	}
+}
+
+// Serve runs the session on conn until it closes. Call it from the hijacked
 // connection's goroutine; it returns when the connection is done, with the
 // lease released.
-func (h *Hub) Serve(conn *websocket.Conn, p Params) {
-	s := newSession(h, conn, p)
+func (pd *Pending) Serve(conn *websocket.Conn) {
+	s, h := pd.s, pd.s.h
+	if !pd.state.CompareAndSwap(pendingWaiting, pendingServed) {
+		_ = conn.Close() // too late: the session was given up
+		return
+	}
+	pd.timer.Stop()
+	s.conn = conn
 	h.mu.Lock()
 	closing := h.closing
 	if !closing {
@@ -110,7 +161,7 @@ func (h *Hub) Serve(conn *websocket.Conn, p Params) {
 	h.mu.Unlock()
 	if closing {
 		s.requestClose(CloseGoingAway)
-		s.run()
+		s.run(pd.cancel)
 		return
 	}
 	defer func() {
@@ -122,8 +173,12 @@ func (h *Hub) Serve(conn *websocket.Conn, p Params) {
 	if h.opts.OnOpen != nil {
 		h.opts.OnOpen()
 	}
-	s.run()
+	s.run(pd.cancel)
 }
+
+// Serve prepares and serves a session in one step (for callers that have
+// nothing to answer before the socket exists).
+func (h *Hub) Serve(conn *websocket.Conn, p Params) { h.Prepare(p).Serve(conn) }
 
 // Count is the number of open sessions.
 func (h *Hub) Count() int {

@@ -73,7 +73,14 @@ func newRig(t *testing.T, opts Options) *rig {
 			d, _ := time.ParseDuration(string(exp))
 			p.Expires = time.Now().Add(d)
 		}
-		_ = up.Upgrade(ctx, func(c *websocket.Conn) { hub.Serve(c, p) })
+		pending := hub.Prepare(p)
+		if len(ctx.QueryArgs().Peek("pre")) > 0 {
+			// Committed after the subscription, before the client has its socket.
+			r.bus.Publish(ev(p.ClientID, 1, `{"pre":true}`))
+		}
+		if err := up.Upgrade(ctx, pending.Serve); err != nil {
+			pending.Abort()
+		}
 	}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -245,5 +252,15 @@ func TestClientCloseReleasesBeforeEcho(t *testing.T) {
 	// The echo was written after the release.
 	if n := len(r.leases.releases()); n != 1 {
 		t.Fatalf("%d releases when the close completed", n)
+	}
+}
+
+func TestEventsBeforeTheSocketOpensAreKept(t *testing.T) {
+	r := newRig(t, Options{})
+	c := r.dial(t, "cid=a&pre=1")
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, data, err := c.ReadMessage()
+	if err != nil || string(data) != `{"pre":true}` {
+		t.Fatalf("first frame %q, %v", data, err)
 	}
 }

@@ -22,6 +22,7 @@ type session struct {
 	qbytes     int
 	lastOffset uint64
 	closeCode  int
+	started    bool // conn is set and the writer runs
 
 	wake       chan struct{} // a token: the queue or closeCode changed
 	done       chan struct{} // closed when the reader is done
@@ -32,9 +33,9 @@ type session struct {
 	watchOnce   sync.Once
 }
 
-func newSession(h *Hub, conn *websocket.Conn, p Params) *session {
+func newSession(h *Hub, p Params) *session {
 	return &session{
-		h: h, conn: conn, p: p,
+		h: h, p: p,
 		wake:       make(chan struct{}, 1),
 		done:       make(chan struct{}),
 		writerDone: make(chan struct{}),
@@ -91,7 +92,14 @@ func (s *session) requestClose(code int) {
 
 // armWatchdog drops the TCP connection if the close handshake has not ended
 // in time (a client that stopped reading never lets the close frame out).
+// A session still waiting for its connection arms it when it starts.
 func (s *session) armWatchdog() {
+	s.mu.Lock()
+	started := s.started
+	s.mu.Unlock()
+	if !started {
+		return
+	}
 	s.watchOnce.Do(func() {
 		t := time.AfterFunc(s.h.opts.WriteTimeout+time.Second, func() { _ = s.conn.Close() })
 		s.mu.Lock()
@@ -108,9 +116,16 @@ func (s *session) release() {
 	})
 }
 
-// run serves the session until the connection is done.
-func (s *session) run() {
-	cancel := s.h.bus.Subscribe(s.p.ClientID, s)
+// run serves the session until the connection is done; cancel ends its
+// subscription.
+func (s *session) run(cancel func()) {
+	s.mu.Lock()
+	s.started = true
+	closing := s.closeCode != 0
+	s.mu.Unlock()
+	if closing {
+		s.armWatchdog()
+	}
 	pid := s.h.system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &controller{s: s} }))
 	go s.writeLoop()
 	s.readLoop()
