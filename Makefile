@@ -6,7 +6,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./data
 PROTOC_GEN := $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grain
 
-.PHONY: all build run test vet staticcheck proto bench clean
+.PHONY: all build run test vet staticcheck proto bench bench-go clean
 
 all: build
 
@@ -40,8 +40,15 @@ proto: $(PROTOC_GEN)
 		-I actors -I cluster --go_out=. --go_opt=module=github.com/casespine/spine \
 		--go-grain_out=. --go-grain_opt=module=github.com/casespine/spine cluster/grainpb/grains.proto
 
+# The standard short suite of spine-bench against an embedded node (about a
+# minute): intake against Spine and the bare baseline, fan-out, connections.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./persistence/... ./gateway/...
+	$(BIN)/spine-bench suite --embedded --out run.json
+
+# Go benchmarks next to the code: store commits, parsing, tokens, intake
+# through the whole stack.
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./persistence/... ./gateway/... ./cmd/spine/
 
 clean:
 	rm -rf $(BIN)
