@@ -240,32 +240,52 @@ func (r *Relay) handle(evs []persistence.Appended) {
 	}
 }
 
-// flush persists every watermark that moved since the last flush.
+// flushParallel bounds the watermark commits in flight at once.
+const flushParallel = 32
+
+// flush persists every watermark that moved since the last flush, one
+// commit per tenant (a tenant's keys may live on their own store shard),
+// committed concurrently so the store's group commit takes many at once.
 func (r *Relay) flush(ctx context.Context) error {
 	r.mu.Lock()
-	var b persistence.Batch
 	moved := map[string]uint64{}
 	for cid, off := range r.published {
 		if r.persisted[cid] != off {
 			moved[cid] = off
-			b.Puts = append(b.Puts, persistence.KV{Key: keyspace.Published(cid), Value: binary.BigEndian.AppendUint64(nil, off)})
 		}
 	}
 	r.mu.Unlock()
-	if len(b.Puts) == 0 {
+	if len(moved) == 0 {
 		return nil
 	}
-	if _, err := r.opts.Store.Commit(ctx, &b); err != nil {
-		return err
-	}
-	r.mu.Lock()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		sem  = make(chan struct{}, flushParallel)
+	)
 	for cid, off := range moved {
-		if off > r.persisted[cid] {
-			r.persisted[cid] = off
-		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			b := &persistence.Batch{Puts: []persistence.KV{{Key: keyspace.Published(cid), Value: binary.BigEndian.AppendUint64(nil, off)}}}
+			_, err := r.opts.Store.Commit(ctx, b)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("watermark of %s: %w", cid, err))
+				return
+			}
+			r.mu.Lock()
+			if off > r.persisted[cid] {
+				r.persisted[cid] = off
+			}
+			r.mu.Unlock()
+		}()
 	}
-	r.mu.Unlock()
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // Published returns the highest offset of the tenant's log published so far.

@@ -1,10 +1,12 @@
 package keyspace
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
+	"hash/fnv"
 	"strings"
 )
 
@@ -174,3 +176,27 @@ func CallListPrefix(cid string) []byte { return []byte(famCallList + cid + "/") 
 
 // CallIdentity is the cluster identity of a call actor.
 func CallIdentity(cid, callID string) string { return cid + "/" + callID }
+
+// Shard places a key or log name on one of n store shards by its tenant,
+// so a tenant's state, indexes and logs share a shard and every batch an
+// actor commits lies on one. It answers -1 for a key without a tenant (a
+// prefix that spans tenants, like TenantPrefix).
+func Shard(key []byte, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	i := bytes.IndexByte(key, '/')
+	if i < 0 {
+		return -1
+	}
+	rest := key[i+1:]
+	if j := bytes.IndexByte(rest, '/'); j >= 0 {
+		rest = rest[:j]
+	}
+	if len(rest) == 0 {
+		return -1
+	}
+	h := fnv.New32a()
+	h.Write(rest)
+	return int(h.Sum32() % uint32(n))
+}

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -22,18 +21,15 @@ import (
 	"github.com/casespine/spine/gateway/auth"
 	"github.com/casespine/spine/gateway/live"
 	"github.com/casespine/spine/persistence"
-	"github.com/casespine/spine/persistence/boltstore"
+	"github.com/casespine/spine/persistence/sharded"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-// storeFile is the bbolt file in the data directory.
-const storeFile = "spine.db"
 
 // node is one running Spine node and the order its parts stop in.
 type node struct {
 	cfg    *serveConfig
 	log    *slog.Logger
-	store  *boltstore.Store
+	store  *sharded.Store
 	relay  *events.Relay
 	member *cluster.Member
 	server *gateway.Server
@@ -148,13 +144,7 @@ func startNode(cfg *serveConfig, logOut io.Writer) (_ *node, err error) {
 	metrics := gateway.NewMetrics(reg)
 	bus := events.NewMemoryBus()
 	var relay *events.Relay
-	n.store, err = boltstore.Open(boltstore.Options{
-		Path:        filepath.Join(cfg.data, storeFile),
-		OnCommit:    func(a []persistence.Appended) { relay.OnCommit(a) },
-		Observe:     metrics.ObserveCommit,
-		MaxFileSize: cfg.maxStoreBytes,
-		Logger:      log,
-	})
+	n.store, err = openStore(cfg, log, func(a []persistence.Appended) { relay.OnCommit(a) }, metrics.ObserveCommit)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
