@@ -85,7 +85,7 @@ func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveConfig) {
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long SIGTERM waits for in-flight work")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (keep it on loopback); empty = off")
 	fs.IntVar(&c.gcPercent, "gc-percent", 300, "Go GC target percentage (GOGC); higher trades memory for CPU")
-	fs.IntVar(&c.storeShards, "store-shards", 4, "bbolt files the store spreads tenants over, committed in parallel (fixed once a data directory exists)")
+	fs.IntVar(&c.storeShards, "store-shards", 1, "bbolt files the store spreads tenants over, committed in parallel; helps when fsync, not CPU, is the limit (fixed once a data directory exists)")
 	fs.Int64Var(&c.maxStoreBytes, "max-store-bytes", 0, "cap on the store's size, split evenly over its shards; writes beyond it answer 503 (0 = the disk is the limit)")
 	return fs, c
 }
