@@ -15,219 +15,165 @@ import (
 	"github.com/casespine/spine/cluster/grainpb"
 )
 
-// recovered turns a panic in a handler into an error, so the caller gets an
-// answer instead of a silent restart and a retried message. The actor state
-// is dropped and reloaded from the store by the next message.
-func recovered(ctx pcluster.GrainContext, reset func(), err *error) {
-	if r := recover(); r != nil {
-		depsOf(ctx).log.Error("grain handler panicked", "kind", ctx.Kind(), "identity", ctx.Identity(), "panic", r, "stack", string(debug.Stack()))
-		reset()
-		*err = toGrainError(fmt.Errorf("%w: handler panicked", ErrInternal))
-	}
+// slot holds a grain's domain actor, loaded from the store on first use.
+type slot[A any] struct {
+	a      A
+	loaded bool
 }
 
-// commitCtx bounds how long a handler waits for a commit.
-func commitCtx(ctx pcluster.GrainContext) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), depsOf(ctx).commitTTL)
+func (s *slot[A]) reset() {
+	var zero A
+	s.a, s.loaded = zero, false
 }
+
+// handle runs fn on the grain's actor: loading it first, with a deadline on
+// its commit, a panic recovered into an error (so the caller gets an answer
+// instead of a silent restart and a retried message, and the state is
+// reloaded by the next message) and errors mapped to grain errors. With
+// mutating set, a failed call drops the state too: its commit may have an
+// unknown outcome, so the next message reloads rather than trust memory.
+func handle[A, R any](ctx pcluster.GrainContext, s *slot[A], load func(*deps, string) (A, error), mutating bool,
+	fn func(context.Context, A) (R, error)) (resp R, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			depsOf(ctx).log.Error("grain handler panicked", "kind", ctx.Kind(), "identity", ctx.Identity(), "panic", r, "stack", string(debug.Stack()))
+			s.reset()
+			err = toGrainError(fmt.Errorf("%w: handler panicked", ErrInternal))
+		}
+	}()
+	d := depsOf(ctx)
+	if !s.loaded {
+		a, err := load(d, ctx.Identity())
+		if err != nil {
+			return resp, toGrainError(err)
+		}
+		s.a, s.loaded = a, true
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), d.commitTTL)
+	defer cancel()
+	resp, err = fn(cctx, s.a)
+	if err != nil {
+		if mutating {
+			s.reset()
+		}
+		return resp, toGrainError(err)
+	}
+	return resp, nil
+}
+
+// lifecycle is the part of the generated grain interfaces Spine's grains
+// don't use: state loads lazily with the first message.
+type lifecycle struct{}
+
+func (lifecycle) Init(pcluster.GrainContext)           {}
+func (lifecycle) Terminate(pcluster.GrainContext)      {}
+func (lifecycle) ReceiveDefault(pcluster.GrainContext) {}
 
 // ---------------------------------------------------------------- tenant
 
 type tenantGrain struct {
-	t *tenants.Tenant
+	lifecycle
+	s slot[*tenants.Tenant]
 }
 
 var _ grainpb.Tenant = (*tenantGrain)(nil)
 
-func (g *tenantGrain) Init(ctx pcluster.GrainContext)           {}
-func (g *tenantGrain) Terminate(ctx pcluster.GrainContext)      {}
-func (g *tenantGrain) ReceiveDefault(ctx pcluster.GrainContext) {}
+func loadTenant(d *deps, id string) (*tenants.Tenant, error) { return tenants.Load(d.store, id, d.now) }
 
-func (g *tenantGrain) load(ctx pcluster.GrainContext) (*tenants.Tenant, error) {
-	if g.t == nil {
-		d := depsOf(ctx)
-		t, err := tenants.Load(d.store, ctx.Identity(), d.now)
+// Tenant calls keep their state on errors: it holds the connection leases,
+// and a failed Create changes nothing in memory.
+func (g *tenantGrain) Create(req *spinepb.CreateTenant, ctx pcluster.GrainContext) (*spinepb.TenantReply, error) {
+	return handle(ctx, &g.s, loadTenant, false, func(c context.Context, t *tenants.Tenant) (*spinepb.TenantReply, error) {
+		st, err := t.Create(c, req)
 		if err != nil {
 			return nil, err
 		}
-		g.t = t
-	}
-	return g.t, nil
+		return &spinepb.TenantReply{Tenant: st}, nil
+	})
 }
 
-func (g *tenantGrain) reset() { g.t = nil }
-
-func (g *tenantGrain) Create(req *spinepb.CreateTenant, ctx pcluster.GrainContext) (resp *spinepb.TenantReply, err error) {
-	defer recovered(ctx, g.reset, &err)
-	t, err := g.load(ctx)
-	if err != nil {
-		return nil, toGrainError(err)
-	}
-	cctx, cancel := commitCtx(ctx)
-	defer cancel()
-	st, err := t.Create(cctx, req)
-	if err != nil {
-		return nil, toGrainError(err)
-	}
-	return &spinepb.TenantReply{Tenant: st}, nil
+func (g *tenantGrain) Get(_ *spinepb.GetTenant, ctx pcluster.GrainContext) (*spinepb.TenantReply, error) {
+	return handle(ctx, &g.s, loadTenant, false, func(_ context.Context, t *tenants.Tenant) (*spinepb.TenantReply, error) {
+		if t.State() == nil {
+			return nil, fmt.Errorf("%w: tenant %q", actors.ErrNotFound, ctx.Identity())
+		}
+		return &spinepb.TenantReply{Tenant: t.State()}, nil
+	})
 }
 
-func (g *tenantGrain) Get(req *spinepb.GetTenant, ctx pcluster.GrainContext) (resp *spinepb.TenantReply, err error) {
-	defer recovered(ctx, g.reset, &err)
-	t, err := g.load(ctx)
-	if err != nil {
-		return nil, toGrainError(err)
-	}
-	if t.State() == nil {
-		return nil, toGrainError(fmt.Errorf("%w: tenant %q", actors.ErrNotFound, ctx.Identity()))
-	}
-	return &spinepb.TenantReply{Tenant: t.State()}, nil
+func (g *tenantGrain) Resolve(req *spinepb.ResolveInbound, ctx pcluster.GrainContext) (*spinepb.ResolveReply, error) {
+	return handle(ctx, &g.s, loadTenant, false, func(c context.Context, t *tenants.Tenant) (*spinepb.ResolveReply, error) {
+		return t.Resolve(c, req)
+	})
 }
 
-func (g *tenantGrain) Resolve(req *spinepb.ResolveInbound, ctx pcluster.GrainContext) (resp *spinepb.ResolveReply, err error) {
-	defer recovered(ctx, g.reset, &err)
-	t, err := g.load(ctx)
-	if err != nil {
-		return nil, toGrainError(err)
-	}
-	r, err := t.Resolve(context.Background(), req)
-	return r, toGrainError(err)
+func (g *tenantGrain) Acquire(req *spinepb.AcquireConn, ctx pcluster.GrainContext) (*spinepb.AcquireReply, error) {
+	return handle(ctx, &g.s, loadTenant, false, func(_ context.Context, t *tenants.Tenant) (*spinepb.AcquireReply, error) {
+		return t.Acquire(req)
+	})
 }
 
-func (g *tenantGrain) Acquire(req *spinepb.AcquireConn, ctx pcluster.GrainContext) (resp *spinepb.AcquireReply, err error) {
-	defer recovered(ctx, g.reset, &err)
-	t, err := g.load(ctx)
-	if err != nil {
-		return nil, toGrainError(err)
-	}
-	r, err := t.Acquire(req)
-	return r, toGrainError(err)
+func (g *tenantGrain) Renew(req *spinepb.RenewConn, ctx pcluster.GrainContext) (*spinepb.RenewReply, error) {
+	return handle(ctx, &g.s, loadTenant, false, func(_ context.Context, t *tenants.Tenant) (*spinepb.RenewReply, error) {
+		return t.Renew(req)
+	})
 }
 
-func (g *tenantGrain) Renew(req *spinepb.RenewConn, ctx pcluster.GrainContext) (resp *spinepb.RenewReply, err error) {
-	defer recovered(ctx, g.reset, &err)
-	t, err := g.load(ctx)
-	if err != nil {
-		return nil, toGrainError(err)
-	}
-	r, err := t.Renew(req)
-	return r, toGrainError(err)
-}
-
-func (g *tenantGrain) Release(req *spinepb.ReleaseConn, ctx pcluster.GrainContext) (resp *spinepb.ReleaseReply, err error) {
-	defer recovered(ctx, g.reset, &err)
-	t, err := g.load(ctx)
-	if err != nil {
-		return nil, toGrainError(err)
-	}
-	t.Release(req)
-	return &spinepb.ReleaseReply{}, nil
+func (g *tenantGrain) Release(req *spinepb.ReleaseConn, ctx pcluster.GrainContext) (*spinepb.ReleaseReply, error) {
+	return handle(ctx, &g.s, loadTenant, false, func(_ context.Context, t *tenants.Tenant) (*spinepb.ReleaseReply, error) {
+		t.Release(req)
+		return &spinepb.ReleaseReply{}, nil
+	})
 }
 
 // ---------------------------------------------------------------- case
 
 type caseGrain struct {
-	c *cases.Case
+	lifecycle
+	s slot[*cases.Case]
 }
 
 var _ grainpb.Case = (*caseGrain)(nil)
 
-func (g *caseGrain) Init(ctx pcluster.GrainContext)           {}
-func (g *caseGrain) Terminate(ctx pcluster.GrainContext)      {}
-func (g *caseGrain) ReceiveDefault(ctx pcluster.GrainContext) {}
-
-func (g *caseGrain) reset() { g.c = nil }
-
-func (g *caseGrain) load(ctx pcluster.GrainContext) (*cases.Case, error) {
-	if g.c == nil {
-		cid, caseID, ok := keyspace.SplitIdentity(ctx.Identity())
-		if !ok {
-			return nil, fmt.Errorf("%w: bad case identity %q", actors.ErrInvalid, ctx.Identity())
-		}
-		d := depsOf(ctx)
-		c, err := cases.Load(d.store, cid, caseID, d.now)
-		if err != nil {
-			return nil, err
-		}
-		g.c = c
+func loadCase(d *deps, id string) (*cases.Case, error) {
+	cid, caseID, ok := keyspace.SplitIdentity(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: bad case identity %q", actors.ErrInvalid, id)
 	}
-	return g.c, nil
+	return cases.Load(d.store, cid, caseID, d.now)
 }
 
-func (g *caseGrain) Deliver(req *spinepb.Inbound, ctx pcluster.GrainContext) (resp *spinepb.DeliverAck, err error) {
-	defer recovered(ctx, g.reset, &err)
-	c, err := g.load(ctx)
-	if err != nil {
-		return nil, toGrainError(err)
-	}
-	cctx, cancel := commitCtx(ctx)
-	defer cancel()
-	ack, err := c.Deliver(cctx, req)
-	if err != nil {
-		// The commit's outcome may be unknown (a timeout): reload before the
-		// next message rather than trust memory.
-		g.reset()
-		return nil, toGrainError(err)
-	}
-	return ack, nil
+func (g *caseGrain) Deliver(req *spinepb.Inbound, ctx pcluster.GrainContext) (*spinepb.DeliverAck, error) {
+	return handle(ctx, &g.s, loadCase, true, func(c context.Context, cs *cases.Case) (*spinepb.DeliverAck, error) {
+		return cs.Deliver(c, req)
+	})
 }
 
 // ---------------------------------------------------------------- call
 
 type callGrain struct {
-	c *calls.Call
+	lifecycle
+	s slot[*calls.Call]
 }
 
 var _ grainpb.Call = (*callGrain)(nil)
 
-func (g *callGrain) Init(ctx pcluster.GrainContext)           {}
-func (g *callGrain) Terminate(ctx pcluster.GrainContext)      {}
-func (g *callGrain) ReceiveDefault(ctx pcluster.GrainContext) {}
-
-func (g *callGrain) reset() { g.c = nil }
-
-func (g *callGrain) load(ctx pcluster.GrainContext) (*calls.Call, error) {
-	if g.c == nil {
-		cid, callID, ok := keyspace.SplitIdentity(ctx.Identity())
-		if !ok {
-			return nil, fmt.Errorf("%w: bad call identity %q", actors.ErrInvalid, ctx.Identity())
-		}
-		d := depsOf(ctx)
-		c, err := calls.Load(d.store, cid, callID, d.now)
-		if err != nil {
-			return nil, err
-		}
-		g.c = c
+func loadCall(d *deps, id string) (*calls.Call, error) {
+	cid, callID, ok := keyspace.SplitIdentity(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: bad call identity %q", actors.ErrInvalid, id)
 	}
-	return g.c, nil
+	return calls.Load(d.store, cid, callID, d.now)
 }
 
-func (g *callGrain) Start(req *spinepb.StartCall, ctx pcluster.GrainContext) (resp *spinepb.CallReply, err error) {
-	defer recovered(ctx, g.reset, &err)
-	c, err := g.load(ctx)
-	if err != nil {
-		return nil, toGrainError(err)
-	}
-	cctx, cancel := commitCtx(ctx)
-	defer cancel()
-	r, err := c.Start(cctx, req)
-	if err != nil {
-		g.reset()
-	}
-	return r, toGrainError(err)
+func (g *callGrain) Start(req *spinepb.StartCall, ctx pcluster.GrainContext) (*spinepb.CallReply, error) {
+	return handle(ctx, &g.s, loadCall, true, func(c context.Context, call *calls.Call) (*spinepb.CallReply, error) {
+		return call.Start(c, req)
+	})
 }
 
-func (g *callGrain) Transition(req *spinepb.CallTransition, ctx pcluster.GrainContext) (resp *spinepb.CallReply, err error) {
-	defer recovered(ctx, g.reset, &err)
-	c, err := g.load(ctx)
-	if err != nil {
-		return nil, toGrainError(err)
-	}
-	cctx, cancel := commitCtx(ctx)
-	defer cancel()
-	r, err := c.Transition(cctx, req)
-	if err != nil {
-		g.reset()
-	}
-	return r, toGrainError(err)
+func (g *callGrain) Transition(req *spinepb.CallTransition, ctx pcluster.GrainContext) (*spinepb.CallReply, error) {
+	return handle(ctx, &g.s, loadCall, true, func(c context.Context, call *calls.Call) (*spinepb.CallReply, error) {
+		return call.Transition(c, req)
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/casespine/spine/actors/events"
 	"github.com/casespine/spine/actors/keyspace"
 	"github.com/casespine/spine/actors/spinepb"
+	"github.com/casespine/spine/actors/tenants"
 	"github.com/casespine/spine/persistence"
 	"google.golang.org/protobuf/proto"
 )
@@ -57,35 +58,25 @@ func Load(store Store, clientID, callID string, now func() time.Time) (*Call, er
 	if now == nil {
 		now = time.Now
 	}
-	v, ok, err := store.Get(keyspace.Tenant(clientID))
+	tenant, err := tenants.ReadState(store, clientID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: load tenant: %v", actors.ErrUnavailable, err)
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: tenant %q", actors.ErrNotFound, clientID)
-	}
-	tenant := &spinepb.TenantState{}
-	if err := proto.Unmarshal(v, tenant); err != nil {
-		return nil, fmt.Errorf("tenant %s: corrupt state: %w", clientID, err)
+		return nil, err
 	}
 	c := &Call{clientID: clientID, id: callID, store: store, tenant: tenant, now: now}
 	return c, c.reload()
 }
 
 func (c *Call) reload() error {
-	v, ok, err := c.store.Get(keyspace.Call(c.clientID, c.id))
+	st := &spinepb.CallState{}
+	raw, found, err := actors.Load(c.store, keyspace.Call(c.clientID, c.id), st, "call "+c.clientID+"/"+c.id)
 	if err != nil {
-		return fmt.Errorf("%w: load call: %v", actors.ErrUnavailable, err)
+		return err
 	}
-	if !ok {
+	if !found {
 		c.state, c.raw = nil, nil
 		return nil
 	}
-	st := &spinepb.CallState{}
-	if err := proto.Unmarshal(v, st); err != nil {
-		return fmt.Errorf("call %s/%s: corrupt state: %w", c.clientID, c.id, err)
-	}
-	c.state, c.raw = st, v
+	c.state, c.raw = st, raw
 	return nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"github.com/casespine/spine/actors/keyspace"
 	"github.com/casespine/spine/actors/spinepb"
 	"github.com/casespine/spine/persistence"
-	"google.golang.org/protobuf/proto"
 )
 
 // View is a call as the API and its events show it.
@@ -53,16 +52,9 @@ type Reader interface {
 
 // Get reads one call.
 func Get(r Reader, clientID, callID string) (*View, error) {
-	v, ok, err := r.Get(keyspace.Call(clientID, callID))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", actors.ErrUnavailable, err)
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: call %q", actors.ErrNotFound, callID)
-	}
 	st := &spinepb.CallState{}
-	if err := proto.Unmarshal(v, st); err != nil {
-		return nil, fmt.Errorf("call %s: corrupt state: %w", callID, err)
+	if err := actors.LoadExisting(r, keyspace.Call(clientID, callID), st, fmt.Sprintf("call %q", callID)); err != nil {
+		return nil, err
 	}
 	view := ViewOf(st)
 	return &view, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/casespine/spine/actors/events"
 	"github.com/casespine/spine/actors/keyspace"
 	"github.com/casespine/spine/actors/spinepb"
+	"github.com/casespine/spine/actors/tenants"
 	"github.com/casespine/spine/persistence"
 	"google.golang.org/protobuf/proto"
 )
@@ -53,16 +54,9 @@ func Load(store Store, clientID, caseID string, now func() time.Time) (*Case, er
 	if now == nil {
 		now = time.Now
 	}
-	v, ok, err := store.Get(keyspace.Tenant(clientID))
+	tenant, err := tenants.ReadState(store, clientID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: load tenant: %v", actors.ErrUnavailable, err)
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: tenant %q", actors.ErrNotFound, clientID)
-	}
-	tenant := &spinepb.TenantState{}
-	if err := proto.Unmarshal(v, tenant); err != nil {
-		return nil, fmt.Errorf("tenant %s: corrupt state: %w", clientID, err)
+		return nil, err
 	}
 	c := &Case{clientID: clientID, id: caseID, store: store, tenant: tenant, now: now}
 	if err := c.reload(); err != nil {
@@ -72,19 +66,16 @@ func Load(store Store, clientID, caseID string, now func() time.Time) (*Case, er
 }
 
 func (c *Case) reload() error {
-	v, ok, err := c.store.Get(keyspace.Case(c.clientID, c.id))
+	st := &spinepb.CaseState{}
+	raw, found, err := actors.Load(c.store, keyspace.Case(c.clientID, c.id), st, "case "+c.clientID+"/"+c.id)
 	if err != nil {
-		return fmt.Errorf("%w: load case: %v", actors.ErrUnavailable, err)
+		return err
 	}
-	if !ok {
+	if !found {
 		c.state, c.raw = nil, nil
 		return nil
 	}
-	st := &spinepb.CaseState{}
-	if err := proto.Unmarshal(v, st); err != nil {
-		return fmt.Errorf("case %s/%s: corrupt state: %w", c.clientID, c.id, err)
-	}
-	c.state, c.raw = st, v
+	c.state, c.raw = st, raw
 	return nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"github.com/casespine/spine/actors/keyspace"
 	"github.com/casespine/spine/actors/spinepb"
 	"github.com/casespine/spine/persistence"
-	"google.golang.org/protobuf/proto"
 )
 
 // Reader is what the read side needs of the store. Every commit is atomic,
@@ -42,18 +41,8 @@ func List(r Reader, clientID string, limit int, cursor string) ([]View, string, 
 }
 
 func loadState(r Reader, clientID, caseID string) (*spinepb.CaseState, error) {
-	v, ok, err := r.Get(keyspace.Case(clientID, caseID))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", actors.ErrUnavailable, err)
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: case %q", actors.ErrNotFound, caseID)
-	}
 	st := &spinepb.CaseState{}
-	if err := proto.Unmarshal(v, st); err != nil {
-		return nil, fmt.Errorf("case %s: corrupt state: %w", caseID, err)
-	}
-	return st, nil
+	return st, actors.LoadExisting(r, keyspace.Case(clientID, caseID), st, fmt.Sprintf("case %q", caseID))
 }
 
 // Exists answers ErrNotFound for a case that does not exist.

@@ -58,18 +58,22 @@ func Load(store Store, id string, now func() time.Time) (*Tenant, error) {
 	if !ValidID(id) {
 		return t, nil
 	}
-	v, ok, err := store.Get(keyspace.Tenant(id))
+	st := &spinepb.TenantState{}
+	_, found, err := actors.Load(store, keyspace.Tenant(id), st, "tenant "+id)
 	if err != nil {
-		return nil, fmt.Errorf("%w: load tenant: %v", actors.ErrUnavailable, err)
+		return nil, err
 	}
-	if ok {
-		st := &spinepb.TenantState{}
-		if err := proto.Unmarshal(v, st); err != nil {
-			return nil, fmt.Errorf("tenant %s: corrupt state: %w", id, err)
-		}
+	if found {
 		t.state = st
 	}
 	return t, nil
+}
+
+// ReadState reads a tenant's state for the actors that need it (its event
+// log epoch, its keys); a tenant that does not exist is ErrNotFound.
+func ReadState(g actors.Getter, id string) (*spinepb.TenantState, error) {
+	st := &spinepb.TenantState{}
+	return st, actors.LoadExisting(g, keyspace.Tenant(id), st, fmt.Sprintf("tenant %q", id))
 }
 
 // State returns the tenant's state, or nil if it does not exist.
