@@ -85,24 +85,6 @@ func (s *Server) transition(to string) func(*fasthttp.RequestCtx, *auth.Claims, 
 	}
 }
 
-// GET /admin/clients/{cid}/calls: newest first.
-func (s *Server) listCalls(ctx *fasthttp.RequestCtx, _ *auth.Claims, cid string) {
-	limit, err := queryInt(ctx, "limit")
-	if err != nil {
-		writeProblem(ctx, err)
-		return
-	}
-	if !s.tenantExists(ctx, cid) {
-		return
-	}
-	items, next, err := calls.List(s.opts.Store, cid, limit, string(ctx.QueryArgs().Peek("cursor")))
-	if err != nil {
-		writeProblem(ctx, err)
-		return
-	}
-	writeJSON(ctx, fasthttp.StatusOK, page[calls.View]{Items: items, NextCursor: next})
-}
-
 // GET /admin/clients/{cid}/calls/{call_id}.
 func (s *Server) getCall(ctx *fasthttp.RequestCtx, _ *auth.Claims, cid string) {
 	callID, _ := ctx.UserValue("call_id").(string)

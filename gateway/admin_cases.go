@@ -45,22 +45,25 @@ func (s *Server) tenantExists(ctx *fasthttp.RequestCtx, cid string) bool {
 	return true
 }
 
-// GET /admin/clients/{cid}/cases: newest first.
-func (s *Server) listCases(ctx *fasthttp.RequestCtx, _ *auth.Claims, cid string) {
-	limit, err := queryInt(ctx, "limit")
-	if err != nil {
-		writeProblem(ctx, err)
-		return
+// listOf returns the handler of a tenant's list route: limit, cursor, a 404
+// for an unknown tenant, and the list envelope.
+func listOf[T any](s *Server, list func(r cases.Reader, cid string, limit int, cursor string) ([]T, string, error)) func(*fasthttp.RequestCtx, *auth.Claims, string) {
+	return func(ctx *fasthttp.RequestCtx, _ *auth.Claims, cid string) {
+		limit, err := queryInt(ctx, "limit")
+		if err != nil {
+			writeProblem(ctx, err)
+			return
+		}
+		if !s.tenantExists(ctx, cid) {
+			return
+		}
+		items, next, err := list(s.opts.Store, cid, limit, string(ctx.QueryArgs().Peek("cursor")))
+		if err != nil {
+			writeProblem(ctx, err)
+			return
+		}
+		writeJSON(ctx, fasthttp.StatusOK, page[T]{Items: items, NextCursor: next})
 	}
-	if !s.tenantExists(ctx, cid) {
-		return
-	}
-	items, next, err := cases.List(s.opts.Store, cid, limit, string(ctx.QueryArgs().Peek("cursor")))
-	if err != nil {
-		writeProblem(ctx, err)
-		return
-	}
-	writeJSON(ctx, fasthttp.StatusOK, page[cases.View]{Items: items, NextCursor: next})
 }
 
 // GET /admin/clients/{cid}/cases/{case_id}: the case with its messages.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/casespine/spine/actors/calls"
+	"github.com/casespine/spine/actors/cases"
 	"github.com/casespine/spine/actors/events"
 	"github.com/casespine/spine/cluster"
 	"github.com/casespine/spine/gateway/auth"
@@ -231,12 +232,12 @@ func (s *Server) routes() *router.Router {
 	r.POST("/admin/clients", s.authed(s.createTenant))
 	r.GET("/admin/clients/{cid}", s.tenantScoped(s.getTenant))
 	r.POST("/admin/clients/{cid}/tokens", s.tenantScoped(s.issueToken))
-	r.GET("/admin/clients/{cid}/cases", s.tenantScoped(s.listCases))
+	r.GET("/admin/clients/{cid}/cases", s.tenantScoped(listOf(s, cases.List)))
 	r.GET("/admin/clients/{cid}/cases/{case_id}", s.tenantScoped(s.getCase))
 	r.GET("/admin/clients/{cid}/cases/{case_id}/messages", s.tenantScoped(s.listMessages))
 	r.GET("/admin/clients/{cid}/event-log", s.tenantScoped(s.eventLog))
 	r.POST("/admin/clients/{cid}/calls", s.tenantScoped(s.startCall))
-	r.GET("/admin/clients/{cid}/calls", s.tenantScoped(s.listCalls))
+	r.GET("/admin/clients/{cid}/calls", s.tenantScoped(listOf(s, calls.List)))
 	r.GET("/admin/clients/{cid}/calls/{call_id}", s.tenantScoped(s.getCall))
 	r.POST("/admin/clients/{cid}/calls/{call_id}/active", s.tenantScoped(s.transition(calls.StatusActive)))
 	r.POST("/admin/clients/{cid}/calls/{call_id}/end", s.tenantScoped(s.transition(calls.StatusEnded)))

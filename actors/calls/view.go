@@ -45,10 +45,7 @@ func ViewOf(s *spinepb.CallState) View {
 }
 
 // Reader is what the read side needs of the store.
-type Reader interface {
-	Get(key []byte) ([]byte, bool, error)
-	Scan(prefix, after []byte, limit int, reverse bool) ([]persistence.KV, error)
-}
+type Reader = keyspace.Reader
 
 // Get reads one call.
 func Get(r Reader, clientID, callID string) (*View, error) {

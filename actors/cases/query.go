@@ -9,12 +9,8 @@ import (
 	"github.com/casespine/spine/persistence"
 )
 
-// Reader is what the read side needs of the store. Every commit is atomic,
-// so reads see whole commits only.
-type Reader interface {
-	Get(key []byte) ([]byte, bool, error)
-	Scan(prefix, after []byte, limit int, reverse bool) ([]persistence.KV, error)
-}
+// Reader is what the read side needs of the store.
+type Reader = keyspace.Reader
 
 // Page limits of list reads.
 const (

@@ -30,6 +30,13 @@ type Scanner interface {
 	Scan(prefix, after []byte, limit int, reverse bool) ([]persistence.KV, error)
 }
 
+// Reader is the read side of the store: point reads and prefix scans.
+// Every commit is atomic, so reads see whole commits only.
+type Reader interface {
+	actors.Getter
+	Scanner
+}
+
 // Page reads up to limit entries under prefix after an opaque cursor (the
 // key suffix of the last entry of the previous page) and converts each; the
 // cursor of the next page is "" at the end. A bad cursor is ErrInvalid.
