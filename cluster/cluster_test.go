@@ -32,6 +32,15 @@ func (p *panicky) Get(key []byte) ([]byte, bool, error) {
 	return p.Store.Get(key)
 }
 
+func (p *panicky) GetMany(keys [][]byte) ([][]byte, []bool, error) {
+	for _, k := range keys {
+		if t, _ := p.trap.Load().(string); t != "" && strings.Contains(string(k), t) {
+			panic("trap: " + t)
+		}
+	}
+	return p.Store.GetMany(keys)
+}
+
 func (p *panicky) Commit(ctx context.Context, b *persistence.Batch) (persistence.Result, error) {
 	return p.Store.Commit(ctx, b)
 }

@@ -14,6 +14,7 @@ import (
 // Store is what the grains of this node need of the store.
 type Store interface {
 	Get(key []byte) ([]byte, bool, error)
+	GetMany(keys [][]byte) ([][]byte, []bool, error)
 	Commit(ctx context.Context, b *persistence.Batch) (persistence.Result, error)
 }
 

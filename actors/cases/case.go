@@ -22,6 +22,7 @@ import (
 // Store is what a case needs of the store.
 type Store interface {
 	Get(key []byte) ([]byte, bool, error)
+	GetMany(keys [][]byte) ([][]byte, []bool, error)
 	Commit(ctx context.Context, b *persistence.Batch) (persistence.Result, error)
 }
 
@@ -93,13 +94,31 @@ func (c *Case) Deliver(ctx context.Context, in *spinepb.Inbound) (*spinepb.Deliv
 		return nil, fmt.Errorf("%w: message addressed to %s/%s reached %s/%s", actors.ErrInvalid, in.ClientId, in.CaseId, c.clientID, c.id)
 	}
 	dedupe := keyspace.SourceIndex(c.clientID, in.Source, in.SourceMessageId)
+	refs := threadRefs(in)
+	// Every key the delivery depends on, read at once: the dedupe entry and
+	// the index entries this message may add.
+	keys := [][]byte{dedupe}
+	if in.RfcMessageId != "" {
+		keys = append(keys, keyspace.Index(c.clientID, keyspace.IndexRFC, in.RfcMessageId))
+	}
+	for _, id := range refs {
+		keys = append(keys, keyspace.Index(c.clientID, keyspace.IndexRFC, id), keyspace.Index(c.clientID, keyspace.IndexReferenced, id))
+	}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		if v, ok, err := c.store.Get(dedupe); err != nil {
+		vals, found, err := c.store.GetMany(keys)
+		if err != nil {
 			return nil, fmt.Errorf("%w: read index: %v", actors.ErrUnavailable, err)
-		} else if ok {
-			return c.known(v), nil
 		}
-		p, err := c.plan(in)
+		if found[0] {
+			return c.known(vals[0]), nil
+		}
+		exists := make(map[string]bool, len(keys))
+		for i, k := range keys {
+			if found[i] {
+				exists[string(k)] = true
+			}
+		}
+		p, err := c.plan(in, refs, exists)
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +175,7 @@ type plan struct {
 }
 
 // plan applies the message to a copy of the state and builds the commit.
-func (c *Case) plan(in *spinepb.Inbound) (*plan, error) {
+func (c *Case) plan(in *spinepb.Inbound, refs []string, exists map[string]bool) (*plan, error) {
 	now := c.now()
 	nowNs := now.UnixNano()
 	cid := c.clientID
@@ -214,24 +233,11 @@ func (c *Case) plan(in *spinepb.Inbound) (*plan, error) {
 		persistence.KV{Key: keyspace.SourceIndex(cid, in.Source, in.SourceMessageId), Value: keyspace.SourceIndexValue(c.id, msgID)},
 	)
 	// Index the RFC ids for threading, first writer wins: an id already
-	// indexed (maybe by another case) is left alone.
-	if err := c.indexOnce(b, keyspace.IndexRFC, []string{in.RfcMessageId}, ""); err != nil {
-		return nil, err
-	}
-	// The same ids the tenant looks up when routing: the root and the
-	// closest ancestors of a long References chain.
-	refs := make([]string, 0, 1+min(len(in.References), MaxIndexedRefs))
-	refs = append(refs, in.InReplyTo)
-	if r := in.References; len(r) > MaxIndexedRefs {
-		refs = append(append(refs, r[0]), r[len(r)-MaxIndexedRefs+1:]...)
-	} else {
-		refs = append(refs, r...)
-	}
-	// Only ids not stored yet need "referenced by": a stored parent routes
-	// its replies through the RFC index already.
-	if err := c.indexOnce(b, keyspace.IndexReferenced, refs, keyspace.IndexRFC); err != nil {
-		return nil, err
-	}
+	// indexed (maybe by another case) is left alone. Only ids not stored yet
+	// need "referenced by": a stored parent routes its replies through the
+	// RFC index already.
+	c.indexOnce(b, keyspace.IndexRFC, []string{in.RfcMessageId}, "", exists)
+	c.indexOnce(b, keyspace.IndexReferenced, refs, keyspace.IndexRFC, exists)
 
 	typ := events.TypeCaseUpdated
 	if created {
@@ -251,36 +257,41 @@ func (c *Case) plan(in *spinepb.Inbound) (*plan, error) {
 }
 
 // indexOnce adds "id → this case" for each id not indexed yet (under kind,
-// nor under unless when set), guarded by an absent-precondition so that a
-// racing writer makes the commit retry.
-func (c *Case) indexOnce(b *persistence.Batch, kind string, ids []string, unless string) error {
+// nor under unless when set), as exists says, guarded by an
+// absent-precondition so that a racing writer makes the commit retry.
+func (c *Case) indexOnce(b *persistence.Batch, kind string, ids []string, unless string, exists map[string]bool) {
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		if id == "" || seen[id] || len(id) > 998 {
 			continue
 		}
 		seen[id] = true
-		if unless != "" {
-			_, ok, err := c.store.Get(keyspace.Index(c.clientID, unless, id))
-			if err != nil {
-				return fmt.Errorf("%w: read index: %v", actors.ErrUnavailable, err)
-			}
-			if ok {
-				continue
-			}
+		if unless != "" && exists[string(keyspace.Index(c.clientID, unless, id))] {
+			continue
 		}
 		key := keyspace.Index(c.clientID, kind, id)
-		_, ok, err := c.store.Get(key)
-		if err != nil {
-			return fmt.Errorf("%w: read index: %v", actors.ErrUnavailable, err)
-		}
-		if ok {
+		if exists[string(key)] {
 			continue
 		}
 		b.Conds = append(b.Conds, persistence.Cond{Key: key, Absent: true})
 		b.Puts = append(b.Puts, persistence.KV{Key: key, Value: []byte(c.id)})
 	}
-	return nil
+}
+
+// threadRefs are the ids a message names as its ancestors that get indexed:
+// In-Reply-To, then the root and the closest ancestors of a long References
+// chain (the ids the tenant looks up when routing).
+func threadRefs(in *spinepb.Inbound) []string {
+	refs := make([]string, 0, 1+min(len(in.References), MaxIndexedRefs))
+	if in.InReplyTo != "" {
+		refs = append(refs, in.InReplyTo)
+	}
+	if r := in.References; len(r) > MaxIndexedRefs {
+		refs = append(append(refs, r[0]), r[len(r)-MaxIndexedRefs+1:]...)
+	} else {
+		refs = append(refs, r...)
+	}
+	return refs
 }
 
 func mergeParticipants(cur []*spinepb.Address, from *spinepb.Address, lists ...[]*spinepb.Address) []*spinepb.Address {

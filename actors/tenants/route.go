@@ -29,23 +29,6 @@ func (t *Tenant) Resolve(_ context.Context, req *spinepb.ResolveInbound) (*spine
 		return nil, fmt.Errorf("%w: missing message id", actors.ErrInvalid)
 	}
 	cid := t.id
-	if v, ok, err := t.store.Get(keyspace.SourceIndex(cid, req.Source, req.SourceMessageId)); err != nil {
-		return nil, t.unavailable(err)
-	} else if ok {
-		c, _ := keyspace.ParseSourceIndexValue(v)
-		return &spinepb.ResolveReply{CaseId: c, Reason: "duplicate"}, nil
-	}
-	if h := strings.TrimSpace(req.MailboxHash); h != "" {
-		if c, ok := keyspace.CaseOfReplyToken(t.state.GetSecrets().GetReplyKey(), h); ok {
-			_, exists, err := t.store.Get(keyspace.Case(cid, c))
-			if err != nil {
-				return nil, t.unavailable(err)
-			}
-			if exists {
-				return reply(c, "reply_token", nil)
-			}
-		}
-	}
 	parents := make([]string, 0, 1+len(req.References))
 	if req.InReplyTo != "" {
 		parents = append(parents, req.InReplyTo)
@@ -59,19 +42,48 @@ func (t *Tenant) Resolve(_ context.Context, req *spinepb.ResolveInbound) (*spine
 			parents = append(parents, refs[i])
 		}
 	}
-	for _, p := range parents {
-		if c, err := t.lookup(keyspace.IndexRFC, p); err != nil || c != "" {
-			return reply(c, "in_reply_to", err)
+	// Every candidate in one read, then the rules in order.
+	type candidate struct {
+		key    []byte
+		reason string
+	}
+	cands := []candidate{{keyspace.SourceIndex(cid, req.Source, req.SourceMessageId), "duplicate"}}
+	tokenCase := ""
+	if h := strings.TrimSpace(req.MailboxHash); h != "" {
+		if c, ok := keyspace.CaseOfReplyToken(t.state.GetSecrets().GetReplyKey(), h); ok {
+			tokenCase = c
+			cands = append(cands, candidate{keyspace.Case(cid, c), "reply_token"})
 		}
+	}
+	for _, p := range parents {
+		cands = append(cands, candidate{keyspace.Index(cid, keyspace.IndexRFC, p), "in_reply_to"})
 	}
 	if req.RfcMessageId != "" {
-		if c, err := t.lookup(keyspace.IndexReferenced, req.RfcMessageId); err != nil || c != "" {
-			return reply(c, "referenced_by", err)
-		}
+		cands = append(cands, candidate{keyspace.Index(cid, keyspace.IndexReferenced, req.RfcMessageId), "referenced_by"})
 	}
 	for _, p := range parents {
-		if c, err := t.lookup(keyspace.IndexReferenced, p); err != nil || c != "" {
-			return reply(c, "sibling", err)
+		cands = append(cands, candidate{keyspace.Index(cid, keyspace.IndexReferenced, p), "sibling"})
+	}
+	keys := make([][]byte, len(cands))
+	for i, c := range cands {
+		keys[i] = c.key
+	}
+	vals, found, err := t.store.GetMany(keys)
+	if err != nil {
+		return nil, t.unavailable(err)
+	}
+	for i, c := range cands {
+		if !found[i] {
+			continue
+		}
+		switch c.reason {
+		case "duplicate":
+			caseID, _ := keyspace.ParseSourceIndexValue(vals[i])
+			return &spinepb.ResolveReply{CaseId: caseID, Reason: c.reason}, nil
+		case "reply_token":
+			return &spinepb.ResolveReply{CaseId: tokenCase, Reason: c.reason}, nil
+		default:
+			return &spinepb.ResolveReply{CaseId: string(vals[i]), Reason: c.reason}, nil
 		}
 	}
 	root := req.ThreadRoot
@@ -79,24 +91,6 @@ func (t *Tenant) Resolve(_ context.Context, req *spinepb.ResolveInbound) (*spine
 		root = req.Source + ":" + req.SourceMessageId
 	}
 	return &spinepb.ResolveReply{CaseId: keyspace.CaseID(cid, root), Reason: "thread_root"}, nil
-}
-
-func reply(caseID, reason string, err error) (*spinepb.ResolveReply, error) {
-	if err != nil {
-		return nil, err
-	}
-	return &spinepb.ResolveReply{CaseId: caseID, Reason: reason}, nil
-}
-
-func (t *Tenant) lookup(kind, id string) (string, error) {
-	v, ok, err := t.store.Get(keyspace.Index(t.id, kind, id))
-	if err != nil {
-		return "", t.unavailable(err)
-	}
-	if !ok {
-		return "", nil
-	}
-	return string(v), nil
 }
 
 func (t *Tenant) unavailable(err error) error {

@@ -28,6 +28,28 @@ func (s *Store) Get(key []byte) (value []byte, ok bool, err error) {
 	return value, ok, err
 }
 
+// GetMany reads several keys in one read transaction, so they come from one
+// committed state and cost one transaction: vals[i] is a copy of the value of
+// keys[i] and found[i] whether it exists.
+func (s *Store) GetMany(keys [][]byte) (vals [][]byte, found []bool, err error) {
+	for _, k := range keys {
+		if err := persistence.ValidateKey(k); err != nil {
+			return nil, nil, err
+		}
+	}
+	vals, found = make([][]byte, len(keys)), make([]bool, len(keys))
+	err = s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketKV)
+		for i, k := range keys {
+			if v, ok := get(b, k); ok {
+				vals[i], found[i] = append([]byte{}, v...), true
+			}
+		}
+		return nil
+	})
+	return vals, found, err
+}
+
 // Scan returns copies of the keys (with their values) that start with
 // prefix (nil or empty: every key), in ascending key order, strictly after
 // the key after when it is not nil; with reverse, in descending order,

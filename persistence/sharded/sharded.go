@@ -14,6 +14,7 @@ import (
 type Shard interface {
 	Commit(ctx context.Context, b *persistence.Batch) (persistence.Result, error)
 	Get(key []byte) ([]byte, bool, error)
+	GetMany(keys [][]byte) ([][]byte, []bool, error)
 	Scan(prefix, after []byte, limit int, reverse bool) ([]persistence.KV, error)
 	ReadLog(log []byte, after uint64, limit int) ([]persistence.Entry, error)
 	LogHead(log []byte) (uint64, error)
@@ -101,6 +102,33 @@ func (s *Store) Get(key []byte) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	return s.shards[i].Get(key)
+}
+
+// GetMany reads several keys, one read per shard involved.
+func (s *Store) GetMany(keys [][]byte) ([][]byte, []bool, error) {
+	byShard := map[int][]int{}
+	for i, k := range keys {
+		sh, err := s.place(k)
+		if err != nil {
+			return nil, nil, err
+		}
+		byShard[sh] = append(byShard[sh], i)
+	}
+	vals, found := make([][]byte, len(keys)), make([]bool, len(keys))
+	for sh, idx := range byShard {
+		ks := make([][]byte, len(idx))
+		for j, i := range idx {
+			ks[j] = keys[i]
+		}
+		v, f, err := s.shards[sh].GetMany(ks)
+		if err != nil {
+			return nil, nil, err
+		}
+		for j, i := range idx {
+			vals[i], found[i] = v[j], f[j]
+		}
+	}
+	return vals, found, nil
 }
 
 // Scan reads the keys under prefix from the prefix's shard, or from every

@@ -76,6 +76,10 @@ func TestRoutesEveryKeyToItsShard(t *testing.T) {
 			t.Fatalf("Get %s: %q %v %v", key, v, ok, err)
 		}
 	}
+	vals, found, err := s.GetMany([][]byte{[]byte("x/carol"), []byte("x/alice"), []byte("x/dave"), []byte("x/bob")})
+	if err != nil || fmt.Sprint(found) != "[true true false true]" || string(vals[0]) != "4" || string(vals[1]) != "1" || string(vals[3]) != "3" {
+		t.Fatalf("GetMany over shards: %q %v %v", vals, found, err)
+	}
 	if _, _, err := s.Get([]byte("noshard")); !errors.Is(err, persistence.ErrInvalid) {
 		t.Fatalf("unroutable key: %v", err)
 	}

@@ -22,6 +22,34 @@ func (s *suite) testKV(t *testing.T) {
 		wantValue(t, st, "b", []byte("2"))
 	})
 
+	t.Run("GetMany", func(t *testing.T) {
+		t.Parallel()
+		st := s.openStore(t, "s")
+		mustCommit(t, st, &persistence.Batch{Puts: []persistence.KV{kv("a", "1"), kv("c", "3"), {Key: []byte("e")}}})
+		vals, found, err := st.GetMany([][]byte{[]byte("a"), []byte("b"), []byte("c"), []byte("a"), []byte("e")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []struct {
+			v  string
+			ok bool
+		}{{"1", true}, {"", false}, {"3", true}, {"1", true}, {"", true}}
+		if len(vals) != len(want) || len(found) != len(want) {
+			t.Fatalf("GetMany answered %d values and %d flags for %d keys", len(vals), len(found), len(want))
+		}
+		for i, w := range want {
+			if found[i] != w.ok || string(vals[i]) != w.v {
+				t.Fatalf("key %d: %q %v, want %q %v", i, vals[i], found[i], w.v, w.ok)
+			}
+		}
+		if vals, found, err := st.GetMany(nil); err != nil || len(vals) != 0 || len(found) != 0 {
+			t.Fatalf("no keys: %v %v %v", vals, found, err)
+		}
+		if _, _, err := st.GetMany([][]byte{[]byte("a"), {}}); !errors.Is(err, persistence.ErrInvalid) {
+			t.Fatalf("an empty key: %v", err)
+		}
+	})
+
 	t.Run("EmptyBatch", func(t *testing.T) {
 		t.Parallel()
 		st := s.openStore(t, "s")

@@ -33,6 +33,7 @@ import (
 type Store interface {
 	Commit(ctx context.Context, b *persistence.Batch) (persistence.Result, error)
 	Get(key []byte) (value []byte, ok bool, err error)
+	GetMany(keys [][]byte) (vals [][]byte, found []bool, err error)
 	Scan(prefix, after []byte, limit int, reverse bool) ([]persistence.KV, error)
 	ReadLog(log []byte, after uint64, limit int) ([]persistence.Entry, error)
 	LogHead(log []byte) (uint64, error)
