@@ -249,9 +249,13 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	}
 	waitPublished(t, c, admin)
 
-	// A graceful stop leaves nothing unpublished either.
+	// A graceful stop closes sockets with 1001 and exits cleanly.
+	ws := c.mustDial("crash", admin)
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
+	}
+	if code := ws.closeCode(20 * time.Second); code != 1001 {
+		t.Fatalf("socket closed with %d on SIGTERM, want 1001", code)
 	}
 	select {
 	case err := <-p.done:

@@ -512,3 +512,29 @@ func TestCallLifecycleEvents(t *testing.T) {
 		t.Fatalf("calls: %+v", list)
 	}
 }
+
+// Secrets never reach the log: the Postmark path token and access_token
+// are redacted from the access log.
+func TestLogsRedactSecrets(t *testing.T) {
+	c := newClient(t, testNode)
+	cid := tenantID("redact")
+	pm, admin := c.newTenant(testNode, cid, nil)
+	if st, _ := c.postmark(cid, pm, mail{id: "r1", rfc: "r1@x"}.body()); st != 200 {
+		t.Fatal(st)
+	}
+	s, _, err := c.dial(cid, admin, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.closeAndWait()
+	waitFor(t, 5*time.Second, "both requests in the access log", func() bool {
+		l := testLog.String()
+		return strings.Contains(l, "/webhooks/postmark/"+cid+"/REDACTED") && strings.Contains(l, "access_token=REDACTED")
+	})
+	l := testLog.String()
+	for name, secret := range map[string]string{"postmark token": pm, "admin token": admin} {
+		if strings.Contains(l, secret) {
+			t.Fatalf("the %s is in the log", name)
+		}
+	}
+}

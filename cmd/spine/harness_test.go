@@ -29,13 +29,13 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	fs, cfg := serveFlags(io.Discard)
-	if _, err := parseWithEnv(fs, []string{"--env", "test", "--addr", "127.0.0.1:0", "--data", dir, "--node", "e2e"}); err != nil {
+	if _, err := parseWithEnv(fs, []string{"--env", "test", "--addr", "127.0.0.1:0", "--data", dir, "--node", "e2e", "--access-log", "--log-level", "info"}); err != nil {
 		panic(err)
 	}
-	if err := cfg.applyProfile(map[string]bool{"addr": true, "data": true, "env": true, "node": true}); err != nil {
+	if err := cfg.applyProfile(map[string]bool{"addr": true, "data": true, "env": true, "node": true, "access-log": true, "log-level": true}); err != nil {
 		panic(err)
 	}
-	testNode, err = startNode(cfg, io.Discard)
+	testNode, err = startNode(cfg, &testLog)
 	if err != nil {
 		panic(err)
 	}
@@ -43,6 +43,26 @@ func TestMain(m *testing.M) {
 	_ = testNode.shutdown(context.Background())
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// testLog holds everything the shared node logged.
+var testLog syncBuffer
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // client talks to a node over real HTTP.
