@@ -14,7 +14,7 @@ build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
 run: build
-	$(BIN)/spine dev --addr $(ADDR) --data $(DATA)
+	$(BIN)/spine serve --demo --addr $(ADDR) --data $(DATA)
 
 vet:
 	$(GO) vet ./...
