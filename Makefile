@@ -1,5 +1,5 @@
 # Spine. `make run` starts one node with embedded defaults; `make test` runs
-# every check CI runs. Both need only Go (and protoc for `make proto`).
+# every check CI runs (the race detector needs gcc). `make proto` needs protoc.
 GO      ?= go
 BIN     := bin
 ADDR    ?= 127.0.0.1:8080
