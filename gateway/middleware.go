@@ -149,18 +149,28 @@ func (s *Server) authed(h func(*fasthttp.RequestCtx, *auth.Claims)) fasthttp.Req
 	}
 }
 
+// scope verifies the token and that it may act on {cid}, answering the
+// problem itself when not.
+func (s *Server) scope(ctx *fasthttp.RequestCtx, allowQuery bool) (*auth.Claims, string, bool) {
+	c, err := s.verify(ctx, allowQuery)
+	if err != nil {
+		writeProblem(ctx, err)
+		return nil, "", false
+	}
+	cid, _ := ctx.UserValue("cid").(string)
+	if !c.CanAccess(cid) {
+		writeProblem(ctx, errForbiddenScope)
+		return nil, "", false
+	}
+	return c, cid, true
+}
+
 // tenantScoped requires a valid token that may act on {cid}; read-only
 // roles may only GET.
 func (s *Server) tenantScoped(h func(*fasthttp.RequestCtx, *auth.Claims, string)) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
-		c, err := s.verify(ctx, false)
-		if err != nil {
-			writeProblem(ctx, err)
-			return
-		}
-		cid, _ := ctx.UserValue("cid").(string)
-		if !c.CanAccess(cid) {
-			writeProblem(ctx, errForbiddenScope)
+		c, cid, ok := s.scope(ctx, false)
+		if !ok {
 			return
 		}
 		if !ctx.IsGet() && !c.CanWrite() {

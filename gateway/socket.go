@@ -16,14 +16,8 @@ import (
 // can be refused is refused before the upgrade, as HTTP: 401 bad token, 403
 // other tenant, 404 unknown tenant, 429 over the per-user cap.
 func (s *Server) eventsSocket(ctx *fasthttp.RequestCtx) {
-	c, err := s.verify(ctx, true)
-	if err != nil {
-		writeProblem(ctx, err)
-		return
-	}
-	cid, _ := ctx.UserValue("cid").(string)
-	if !c.CanAccess(cid) {
-		writeProblem(ctx, errForbiddenScope)
+	c, cid, ok := s.scope(ctx, true)
+	if !ok {
 		return
 	}
 	if !websocket.FastHTTPIsWebSocketUpgrade(ctx) {

@@ -50,8 +50,7 @@ type Call struct {
 	store        Store
 	tenant       *spinepb.TenantState
 	now          func() time.Time
-	state        *spinepb.CallState
-	raw          []byte
+	v            actors.Versioned[*spinepb.CallState]
 }
 
 // Load reads the call (which may not exist yet) and its tenant.
@@ -63,26 +62,17 @@ func Load(store Store, clientID, callID string, now func() time.Time) (*Call, er
 	if err != nil {
 		return nil, err
 	}
-	c := &Call{clientID: clientID, id: callID, store: store, tenant: tenant, now: now}
+	c := &Call{clientID: clientID, id: callID, store: store, tenant: tenant, now: now,
+		v: actors.NewVersioned[*spinepb.CallState](keyspace.Call(clientID, callID))}
 	return c, c.reload()
 }
 
 func (c *Call) reload() error {
-	st := &spinepb.CallState{}
-	raw, found, err := actors.Load(c.store, keyspace.Call(c.clientID, c.id), st, "call "+c.clientID+"/"+c.id)
-	if err != nil {
-		return err
-	}
-	if !found {
-		c.state, c.raw = nil, nil
-		return nil
-	}
-	c.state, c.raw = st, raw
-	return nil
+	return c.v.Reload(c.store, func() *spinepb.CallState { return &spinepb.CallState{} }, "call "+c.clientID+"/"+c.id)
 }
 
 // State returns the committed state, or nil before the call started.
-func (c *Call) State() *spinepb.CallState { return c.state }
+func (c *Call) State() *spinepb.CallState { return c.v.State }
 
 // Start starts the call; starting one that exists answers it unchanged.
 func (c *Call) Start(ctx context.Context, req *spinepb.StartCall) (*spinepb.CallReply, error) {
@@ -98,7 +88,7 @@ func (c *Call) Start(ctx context.Context, req *spinepb.StartCall) (*spinepb.Call
 		return nil, fmt.Errorf("%w: from, to or case_id too long", actors.ErrInvalid)
 	}
 	return c.commit(ctx, func() (*spinepb.CallState, string, string, error) {
-		if c.state != nil {
+		if c.v.Exists() {
 			return nil, "", "", nil
 		}
 		now := c.now().UnixNano()
@@ -123,17 +113,17 @@ func (c *Call) Transition(ctx context.Context, req *spinepb.CallTransition) (*sp
 		return nil, fmt.Errorf("%w: end_reason too long", actors.ErrInvalid)
 	}
 	return c.commit(ctx, func() (*spinepb.CallState, string, string, error) {
-		if c.state == nil {
+		if !c.v.Exists() {
 			return nil, "", "", fmt.Errorf("%w: call %q", actors.ErrNotFound, c.id)
 		}
-		cur := c.state.Status
+		cur := c.v.State.Status
 		if cur == req.To {
 			return nil, "", "", nil
 		}
 		if cur == StatusEnded {
 			return nil, "", "", ErrState
 		}
-		st := proto.Clone(c.state).(*spinepb.CallState)
+		st := proto.Clone(c.v.State).(*spinepb.CallState)
 		now := c.now().UnixNano()
 		st.Status, st.UpdatedAt = req.To, now
 		typ := events.TypeCallActive
@@ -161,7 +151,7 @@ func (c *Call) commit(ctx context.Context, step func() (*spinepb.CallState, stri
 			return nil, err
 		}
 		if st == nil {
-			return &spinepb.CallReply{Call: c.state}, nil
+			return &spinepb.CallReply{Call: c.v.State}, nil
 		}
 		st.EventSeq++
 		raw, err := proto.Marshal(st)
@@ -186,14 +176,12 @@ func (c *Call) commit(ctx context.Context, step func() (*spinepb.CallState, stri
 		row["target"] = "calls/" + c.id
 		auditJSON, _ := json.Marshal(row)
 		b := &persistence.Batch{
-			Puts:    []persistence.KV{{Key: keyspace.Call(c.clientID, c.id), Value: raw}},
+			Conds:   []persistence.Cond{c.v.Cond()},
+			Puts:    []persistence.KV{c.v.Put(raw)},
 			Appends: []persistence.Append{{Log: keyspace.EventLog(c.clientID), Value: ev}, {Log: keyspace.AuditLog(c.clientID), Value: auditJSON}},
 		}
-		if c.state == nil {
-			b.Conds = []persistence.Cond{{Key: keyspace.Call(c.clientID, c.id), Absent: true}}
+		if !c.v.Exists() {
 			b.Puts = append(b.Puts, persistence.KV{Key: keyspace.CallListEntry(c.clientID, c.id, st.CreatedAt), Value: []byte(c.id)})
-		} else {
-			b.Conds = []persistence.Cond{{Key: keyspace.Call(c.clientID, c.id), Value: c.raw}}
 		}
 		res, err := c.store.Commit(ctx, b)
 		if errors.Is(err, persistence.ErrConflict) {
@@ -205,7 +193,7 @@ func (c *Call) commit(ctx context.Context, step func() (*spinepb.CallState, stri
 		if err != nil {
 			return nil, fmt.Errorf("%w: commit: %v", actors.ErrUnavailable, err)
 		}
-		c.state, c.raw = st, raw
+		c.v.Committed(st, raw)
 		return &spinepb.CallReply{Call: st, Changed: true, Offset: res.Offsets[0]}, nil
 	}
 	return nil, fmt.Errorf("%w: call %s", actors.ErrContention, c.id)

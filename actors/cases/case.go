@@ -46,8 +46,7 @@ type Case struct {
 	tenant       *spinepb.TenantState
 	now          func() time.Time
 
-	state *spinepb.CaseState // nil until the first message
-	raw   []byte             // state as committed, the precondition of the next commit
+	v actors.Versioned[*spinepb.CaseState] // nil State until the first message
 }
 
 // Load reads the case (which may not exist yet) and its tenant.
@@ -59,7 +58,8 @@ func Load(store Store, clientID, caseID string, now func() time.Time) (*Case, er
 	if err != nil {
 		return nil, err
 	}
-	c := &Case{clientID: clientID, id: caseID, store: store, tenant: tenant, now: now}
+	c := &Case{clientID: clientID, id: caseID, store: store, tenant: tenant, now: now,
+		v: actors.NewVersioned[*spinepb.CaseState](keyspace.Case(clientID, caseID))}
 	if err := c.reload(); err != nil {
 		return nil, err
 	}
@@ -67,21 +67,11 @@ func Load(store Store, clientID, caseID string, now func() time.Time) (*Case, er
 }
 
 func (c *Case) reload() error {
-	st := &spinepb.CaseState{}
-	raw, found, err := actors.Load(c.store, keyspace.Case(c.clientID, c.id), st, "case "+c.clientID+"/"+c.id)
-	if err != nil {
-		return err
-	}
-	if !found {
-		c.state, c.raw = nil, nil
-		return nil
-	}
-	c.state, c.raw = st, raw
-	return nil
+	return c.v.Reload(c.store, func() *spinepb.CaseState { return &spinepb.CaseState{} }, "case "+c.clientID+"/"+c.id)
 }
 
 // State returns the committed state, or nil for a case with no message yet.
-func (c *Case) State() *spinepb.CaseState { return c.state }
+func (c *Case) State() *spinepb.CaseState { return c.v.State }
 
 // Deliver adds an inbound message to the case exactly once and answers
 // only after the commit. A message already stored here answers DUPLICATE;
@@ -133,7 +123,7 @@ func (c *Case) Deliver(ctx context.Context, in *spinepb.Inbound) (*spinepb.Deliv
 		if err != nil {
 			return nil, fmt.Errorf("%w: commit: %v", actors.ErrUnavailable, err)
 		}
-		c.state, c.raw = p.state, p.raw
+		c.v.Committed(p.state, p.raw)
 		ack := &spinepb.DeliverAck{Outcome: spinepb.DeliverAck_UPDATED, CaseId: c.id, MessageId: p.messageID, Seq: p.state.EventSeq}
 		if p.created {
 			ack.Outcome = spinepb.DeliverAck_CREATED
@@ -179,20 +169,18 @@ func (c *Case) plan(in *spinepb.Inbound, refs []string, exists map[string]bool) 
 	now := c.now()
 	nowNs := now.UnixNano()
 	cid := c.clientID
-	b := &persistence.Batch{}
+	b := &persistence.Batch{Conds: []persistence.Cond{c.v.Cond()}}
 	var st *spinepb.CaseState
-	created := c.state == nil
+	created := !c.v.Exists()
 	if created {
 		st = &spinepb.CaseState{
 			ClientId: cid, Id: c.id, Subject: baseSubject(in.Subject), Status: StatusOpen,
 			ReplyToken: keyspace.ReplyToken(c.tenant.GetSecrets().GetReplyKey(), c.id),
 			CreatedAt:  nowNs, ThreadRoot: in.ThreadRoot,
 		}
-		b.Conds = append(b.Conds, persistence.Cond{Key: keyspace.Case(cid, c.id), Absent: true})
 		b.Puts = append(b.Puts, persistence.KV{Key: keyspace.CaseListEntry(cid, c.id, nowNs), Value: []byte(c.id)})
 	} else {
-		st = proto.Clone(c.state).(*spinepb.CaseState)
-		b.Conds = append(b.Conds, persistence.Cond{Key: keyspace.Case(cid, c.id), Value: c.raw})
+		st = proto.Clone(c.v.State).(*spinepb.CaseState)
 	}
 	st.MessageCount++
 	st.UpdatedAt = nowNs
@@ -228,7 +216,7 @@ func (c *Case) plan(in *spinepb.Inbound, refs []string, exists map[string]bool) 
 	}
 	b.Conds = append(b.Conds, persistence.Cond{Key: keyspace.SourceIndex(cid, in.Source, in.SourceMessageId), Absent: true})
 	b.Puts = append(b.Puts,
-		persistence.KV{Key: keyspace.Case(cid, c.id), Value: raw},
+		c.v.Put(raw),
 		persistence.KV{Key: keyspace.Message(cid, c.id, n), Value: rawMsg},
 		persistence.KV{Key: keyspace.SourceIndex(cid, in.Source, in.SourceMessageId), Value: keyspace.SourceIndexValue(c.id, msgID)},
 	)
