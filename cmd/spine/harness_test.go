@@ -42,6 +42,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	_ = testNode.shutdown(context.Background())
 	_ = os.RemoveAll(dir)
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
 	os.Exit(code)
 }
 
