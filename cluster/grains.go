@@ -94,10 +94,11 @@ func (g *tenantGrain) Create(req *spinepb.CreateTenant, ctx pcluster.GrainContex
 
 func (g *tenantGrain) Get(_ *spinepb.GetTenant, ctx pcluster.GrainContext) (*spinepb.TenantReply, error) {
 	return handle(ctx, &g.s, loadTenant, false, func(_ context.Context, t *tenants.Tenant) (*spinepb.TenantReply, error) {
-		if t.State() == nil {
-			return nil, fmt.Errorf("%w: tenant %q", actors.ErrNotFound, ctx.Identity())
+		st, err := t.Get()
+		if err != nil {
+			return nil, err
 		}
-		return &spinepb.TenantReply{Tenant: t.State()}, nil
+		return &spinepb.TenantReply{Tenant: st}, nil
 	})
 }
 

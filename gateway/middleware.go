@@ -78,8 +78,22 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// redactPath hides path segments that are secrets: the {token} of a route.
+// secretPathPrefixes are paths whose segments after the tenant are secrets,
+// redacted even when no route matched (a wrong method, a trailing slash).
+var secretPathPrefixes = []string{"/webhooks/postmark/"}
+
+// redactPath hides path segments that are secrets: the {token} of a route,
+// and everything after the tenant under a secret-bearing prefix.
 func redactPath(route, path string) string {
+	for _, p := range secretPathPrefixes {
+		if rest, ok := strings.CutPrefix(path, p); ok {
+			cid, _, hasMore := strings.Cut(rest, "/")
+			if hasMore {
+				return p + cid + "/REDACTED"
+			}
+			return path
+		}
+	}
 	if !strings.Contains(route, "{token}") {
 		return path
 	}

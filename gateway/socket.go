@@ -35,6 +35,8 @@ func (s *Server) eventsSocket(ctx *fasthttp.RequestCtx) {
 		DefaultLimit: s.opts.Sockets.DefaultMaxPerUser,
 	})
 	if err != nil {
+		// A try that timed out may still have taken the slot.
+		_ = t.Release(&spinepb.ReleaseConn{Sub: c.Sub, ConnId: connID})
 		writeProblem(ctx, err)
 		return
 	}

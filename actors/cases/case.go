@@ -32,6 +32,11 @@ const (
 	ExcerptRunes = 200
 	// MaxIndexedRefs bounds the In-Reply-To/References ids indexed per message.
 	MaxIndexedRefs = 32
+	// MaxSubjectBytes bounds a case's subject (the RFC 5322 line limit).
+	MaxSubjectBytes = 998
+	// MaxParticipants bounds the people a case lists, so its summary (and
+	// every event of it) stays small whatever a message's To and Cc hold.
+	MaxParticipants = 100
 	// maxAttempts bounds optimistic-concurrency retries of one delivery.
 	maxAttempts = 4
 )
@@ -174,7 +179,7 @@ func (c *Case) plan(in *spinepb.Inbound, refs []string, exists map[string]bool) 
 	created := !c.v.Exists()
 	if created {
 		st = &spinepb.CaseState{
-			ClientId: cid, Id: c.id, Subject: baseSubject(in.Subject), Status: StatusOpen,
+			ClientId: cid, Id: c.id, Subject: truncate(baseSubject(in.Subject), MaxSubjectBytes), Status: StatusOpen,
 			ReplyToken: keyspace.ReplyToken(c.tenant.GetSecrets().GetReplyKey(), c.id),
 			CreatedAt:  nowNs, ThreadRoot: in.ThreadRoot,
 		}
@@ -189,7 +194,7 @@ func (c *Case) plan(in *spinepb.Inbound, refs []string, exists map[string]bool) 
 	msgID := c.id + "-" + strconv.FormatUint(n, 10)
 	st.Participants = mergeParticipants(st.Participants, in.From, in.To, in.Cc)
 	st.LastMessage = &spinepb.MessageSummary{
-		Id: msgID, SourceMessageId: in.SourceMessageId, From: in.From, Subject: in.Subject,
+		Id: msgID, SourceMessageId: in.SourceMessageId, From: in.From, Subject: truncate(in.Subject, MaxSubjectBytes),
 		Text: excerpt(in.Text, ExcerptRunes), ReceivedAt: nowNs,
 	}
 
@@ -288,7 +293,7 @@ func mergeParticipants(cur []*spinepb.Address, from *spinepb.Address, lists ...[
 		seen[strings.ToLower(p.Email)] = true
 	}
 	add := func(a *spinepb.Address) {
-		if a == nil || a.Email == "" {
+		if a == nil || a.Email == "" || len(cur) >= MaxParticipants {
 			return
 		}
 		k := strings.ToLower(a.Email)
@@ -324,6 +329,17 @@ func baseSubject(s string) string {
 			return s
 		}
 	}
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func excerpt(s string, runes int) string {

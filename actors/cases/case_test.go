@@ -370,7 +370,7 @@ func TestDeliverEmitsAnEnvelope(t *testing.T) {
 		wantType := []string{events.TypeCaseCreated, events.TypeCaseUpdated}[i]
 		seq := uint64(i + 1)
 		if env.Type != wantType || env.Seq != seq || env.CaseID != caseID || env.ClientID != cid || env.CallID != "" ||
-			env.Epoch != e.tenant.Epoch || env.ID != fmt.Sprintf("ev_%s_%d", caseID, seq) || en.Offset != acks[i].Offset {
+			env.Epoch != e.tenant.Epoch || env.ID != fmt.Sprintf("ev_case_%s_%d", caseID, seq) || en.Offset != acks[i].Offset {
 			t.Fatalf("event %d: %+v at offset %d", i, env, en.Offset)
 		}
 		at, err := time.Parse(time.RFC3339Nano, env.At)

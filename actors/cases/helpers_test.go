@@ -203,7 +203,7 @@ func (e *env) checkInvariants(t testing.TB, want map[string]string) {
 		if ev.Env.Seq == 1 {
 			wantType = events.TypeCaseCreated
 		}
-		if ev.Env.Type != wantType || ev.Env.ClientID != cid || ev.Env.ID != fmt.Sprintf("ev_%s_%d", c, ev.Env.Seq) {
+		if ev.Env.Type != wantType || ev.Env.ClientID != cid || ev.Env.ID != fmt.Sprintf("ev_case_%s_%d", c, ev.Env.Seq) {
 			fail("event %d: type %s, client %s, id %s", ev.Offset, ev.Env.Type, ev.Env.ClientID, ev.Env.ID)
 		}
 		if ev.Data.MessageCount != ev.Env.Seq || ev.Data.LastMessage == nil {

@@ -31,11 +31,13 @@ type Envelope struct {
 }
 
 // NewEnvelope fills in the derived fields: the id (unique and stable: the
-// subject and its seq) and the commit time in RFC 3339 with nanoseconds.
+// subject's kind, the subject and its seq, so a call named like a case
+// cannot share ids with it) and the commit time in RFC 3339 with
+// nanoseconds.
 func NewEnvelope(epoch, typ, clientID, caseID, callID string, seq uint64, at time.Time, data json.RawMessage) Envelope {
-	subject := caseID
-	if subject == "" {
-		subject = callID
+	subject := "case_" + caseID
+	if caseID == "" {
+		subject = "call_" + callID
 	}
 	return Envelope{
 		Epoch: epoch, ID: "ev_" + subject + "_" + strconv.FormatUint(seq, 10), Type: typ,

@@ -19,8 +19,8 @@ func TestNewEnvelope(t *testing.T) {
 		caseID, callID   string
 		wantID, wantOmit string
 	}{
-		{"case event", "cabc", "", "ev_cabc_7", `"call_id"`},
-		{"call event", "", "call9", "ev_call9_7", `"case_id"`},
+		{"case event", "cabc", "", "ev_case_cabc_7", `"call_id"`},
+		{"call event", "", "call9", "ev_call_call9_7", `"case_id"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

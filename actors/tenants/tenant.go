@@ -77,12 +77,44 @@ func ReadState(g actors.Getter, id string) (*spinepb.TenantState, error) {
 	return st, actors.LoadExisting(g, keyspace.Tenant(id), st, fmt.Sprintf("tenant %q", id))
 }
 
+// Get returns the tenant's state, or ErrNotFound.
+func (t *Tenant) Get() (*spinepb.TenantState, error) {
+	if err := t.exists(); err != nil {
+		return nil, err
+	}
+	return t.state, nil
+}
+
 // State returns the tenant's state, or nil if it does not exist.
 func (t *Tenant) State() *spinepb.TenantState { return t.state }
 
+// exists answers ErrNotFound for a tenant that does not exist. An actor
+// without state looks again in the store: another activation, or a create
+// whose commit outcome this one never learnt, may have made it since.
 func (t *Tenant) exists() error {
 	if t.state == nil {
+		if err := t.refresh(); err != nil {
+			return err
+		}
+	}
+	if t.state == nil {
 		return fmt.Errorf("%w: tenant %q", actors.ErrNotFound, t.id)
+	}
+	return nil
+}
+
+// refresh re-reads the tenant's state from the store.
+func (t *Tenant) refresh() error {
+	if !ValidID(t.id) {
+		return nil
+	}
+	st := &spinepb.TenantState{}
+	_, found, err := actors.Load(t.store, keyspace.Tenant(t.id), st, "tenant "+t.id)
+	if err != nil {
+		return err
+	}
+	if found {
+		t.state = st
 	}
 	return nil
 }
@@ -136,6 +168,9 @@ func (t *Tenant) Create(ctx context.Context, req *spinepb.CreateTenant) (*spinep
 		Appends: []persistence.Append{{Log: keyspace.AuditLog(t.id), Value: audit}},
 	}
 	if _, err := t.store.Commit(ctx, b); err != nil {
+		// Whatever happened, the store now says whether the tenant exists
+		// (a commit that timed out may have landed after all).
+		_ = t.refresh()
 		if errors.Is(err, persistence.ErrConflict) {
 			return nil, fmt.Errorf("%w: tenant %q", actors.ErrExists, t.id)
 		}

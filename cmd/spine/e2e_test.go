@@ -224,6 +224,9 @@ func TestTokensAndTenancy(t *testing.T) {
 	if st, _ := c.do("GET", "/admin/clients/"+a+"/cases", agent, nil); st != 200 {
 		t.Errorf("agent read: %d", st)
 	}
+	if st, _ := c.do("GET", "/admin/clients/"+a+"/event-log", agent, nil); st != 200 {
+		t.Errorf("agent reading the event log to fill a gap: %d", st)
+	}
 	if st, _ := c.do("POST", "/admin/clients/"+a+"/tokens", agent, map[string]any{"sub": "y"}); st != 403 {
 		t.Errorf("agent write: %d", st)
 	}
@@ -522,19 +525,60 @@ func TestLogsRedactSecrets(t *testing.T) {
 	if st, _ := c.postmark(cid, pm, mail{id: "r1", rfc: "r1@x"}.body()); st != 200 {
 		t.Fatal(st)
 	}
+	// Unmatched routes too: a wrong method, a trailing slash.
+	if st, _ := c.do("GET", "/webhooks/postmark/"+cid+"/"+pm, "", nil); st != 405 {
+		t.Fatalf("GET on the webhook: %d", st)
+	}
+	if st, _ := c.do("POST", "/webhooks/postmark/"+cid+"/"+pm+"/", "", nil); st != 404 {
+		t.Fatalf("trailing slash: %d", st)
+	}
 	s, _, err := c.dial(cid, admin, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.closeAndWait()
-	waitFor(t, 5*time.Second, "both requests in the access log", func() bool {
+	waitFor(t, 5*time.Second, "the requests in the access log", func() bool {
 		l := testLog.String()
-		return strings.Contains(l, "/webhooks/postmark/"+cid+"/REDACTED") && strings.Contains(l, "access_token=REDACTED")
+		return strings.Count(l, "/webhooks/postmark/"+cid+"/REDACTED") >= 3 && strings.Contains(l, "access_token=REDACTED")
 	})
 	l := testLog.String()
 	for name, secret := range map[string]string{"postmark token": pm, "admin token": admin} {
 		if strings.Contains(l, secret) {
 			t.Fatalf("the %s is in the log", name)
 		}
+	}
+}
+
+// A message with a huge subject and cc list cannot make case events huge.
+func TestCaseSummaryIsBounded(t *testing.T) {
+	c := newClient(t, testNode)
+	cid := tenantID("bounded")
+	pm, admin := c.newTenant(testNode, cid, nil)
+	var m map[string]any
+	_ = json.Unmarshal(mail{id: "big-1", rfc: "big-1@x"}.body(), &m)
+	var cc []map[string]string
+	for i := 0; i < 300; i++ {
+		cc = append(cc, map[string]string{"Email": fmt.Sprintf("cc%d@example.com", i), "Name": "Cc", "MailboxHash": ""})
+	}
+	m["CcFull"] = cc
+	m["Subject"] = strings.Repeat("Lisbon ", 1000)
+	body, _ := json.Marshal(m)
+	st, a := c.postmark(cid, pm, body)
+	if st != 200 {
+		t.Fatalf("status %d", st)
+	}
+	var cv struct {
+		Subject      string            `json:"subject"`
+		Participants []json.RawMessage `json:"participants"`
+		Messages     []struct {
+			Subject string `json:"subject"`
+		} `json:"messages"`
+	}
+	c.must(200, "GET", "/admin/clients/"+cid+"/cases/"+a.CaseID, admin, nil, &cv)
+	if len(cv.Subject) > 998 || len(cv.Subject) < 900 || len(cv.Participants) != 100 {
+		t.Fatalf("summary: subject %d bytes, %d participants", len(cv.Subject), len(cv.Participants))
+	}
+	if len(cv.Messages) != 1 || len(cv.Messages[0].Subject) != 7000 {
+		t.Fatal("the stored message keeps its whole subject")
 	}
 }

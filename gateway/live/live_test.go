@@ -18,16 +18,45 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// fakeLeases records releases.
+// fakeLeases records releases and which leases are held. Like the tenant
+// actor, a Renew of a lease it does not hold takes it (again).
 type fakeLeases struct {
-	mu       sync.Mutex
-	released []string
-	renewOK  bool
+	mu         sync.Mutex
+	released   []string
+	held       map[string]bool
+	renewOK    bool
+	renewDelay time.Duration // a Renew's round trip
+	renews     int
 }
 
-func (f *fakeLeases) Renew(_, _, _ string, _ time.Duration) (bool, error) {
+func (f *fakeLeases) renewCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.renews
+}
+
+func (f *fakeLeases) hold(connID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.held == nil {
+		f.held = map[string]bool{}
+	}
+	f.held[connID] = true
+}
+
+func (f *fakeLeases) Renew(_, _, connID string, _ time.Duration) (bool, error) {
+	f.mu.Lock()
+	delay := f.renewDelay
+	f.renews++
+	f.mu.Unlock()
+	if delay > 0 {
+		time.Sleep(delay) // stands in for the round trip to the tenant actor
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.renewOK && f.held != nil {
+		f.held[connID] = true
+	}
 	return f.renewOK, nil
 }
 
@@ -35,7 +64,14 @@ func (f *fakeLeases) Release(_, _, connID string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.released = append(f.released, connID)
+	delete(f.held, connID)
 	return nil
+}
+
+func (f *fakeLeases) holding() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.held)
 }
 
 func (f *fakeLeases) releases() []string {
@@ -73,6 +109,7 @@ func newRig(t *testing.T, opts Options) *rig {
 			d, _ := time.ParseDuration(string(exp))
 			p.Expires = time.Now().Add(d)
 		}
+		r.leases.hold(p.ConnID)
 		pending := hub.Prepare(p)
 		if len(ctx.QueryArgs().Peek("pre")) > 0 {
 			// Committed after the subscription, before the client has its socket.
@@ -262,5 +299,34 @@ func TestEventsBeforeTheSocketOpensAreKept(t *testing.T) {
 	_, data, err := c.ReadMessage()
 	if err != nil || string(data) != `{"pre":true}` {
 		t.Fatalf("first frame %q, %v", data, err)
+	}
+}
+
+// A renewal racing the close must not take the slot back.
+func TestClosedSocketsHoldNoLease(t *testing.T) {
+	r := newRig(t, Options{LeaseTTL: 15 * time.Millisecond})
+	r.leases.mu.Lock()
+	r.leases.renewDelay = 5 * time.Millisecond
+	r.leases.mu.Unlock()
+	for i := 0; i < 30; i++ {
+		c := r.dial(t, "cid=a")
+		waitFor(t, "session", func() bool { return r.hub.Count() == 1 })
+		// Close from the client side while renewals run.
+		before := r.leases.renewCount()
+		waitFor(t, "renewals", func() bool { return r.leases.renewCount() >= before+2 })
+		if err := c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""), time.Now().Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		readUntilClose(t, c)
+		waitFor(t, "the session to end", func() bool { return r.hub.Count() == 0 })
+	}
+	// Any renewal still in flight finishes within its round trip; after that
+	// nothing may be held.
+	deadline := time.Now().Add(200 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		if n := r.leases.holding(); n != 0 {
+			t.Fatalf("%d leases held after every socket closed", n)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -3,6 +3,7 @@ package live
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -29,6 +30,7 @@ type session struct {
 	writerDone chan struct{}
 
 	releaseOnce sync.Once
+	released    atomic.Bool // set before the lease is released
 	watchdog    *time.Timer
 	watchOnce   sync.Once
 }
@@ -110,6 +112,7 @@ func (s *session) armWatchdog() {
 
 func (s *session) release() {
 	s.releaseOnce.Do(func() {
+		s.released.Store(true)
 		if err := s.h.leases.Release(s.p.ClientID, s.p.Sub, s.p.ConnID); err != nil {
 			s.h.log.Warn("could not release a connection lease; it expires with its TTL", "client_id", s.p.ClientID, "err", err)
 		}
@@ -290,7 +293,18 @@ func (c *controller) Receive(ctx actor.Context) {
 		c.expire = c.after(ctx, time.Until(s.p.Expires), expireTick{})
 		c.renew = c.after(ctx, s.h.opts.LeaseTTL/3, renewTick{})
 	case renewTick:
+		if s.released.Load() {
+			return // closing: a renewal now would take the slot back
+		}
 		ok, err := s.h.leases.Renew(s.p.ClientID, s.p.Sub, s.p.ConnID, s.h.opts.LeaseTTL)
+		if ok && s.released.Load() {
+			// Released while the renewal was in flight, which may have taken
+			// the slot again (the tenant re-takes lost leases): give it back.
+			if err := s.h.leases.Release(s.p.ClientID, s.p.Sub, s.p.ConnID); err != nil {
+				s.h.log.Warn("could not release a connection lease; it expires with its TTL", "client_id", s.p.ClientID, "err", err)
+			}
+			return
+		}
 		switch {
 		case err != nil:
 			s.h.log.Warn("could not renew a connection lease; retrying", "client_id", s.p.ClientID, "err", err)
