@@ -59,6 +59,12 @@ func (c *TenantClient) Release(req *spinepb.ReleaseConn) error {
 	return fromCallError(err)
 }
 
+// Admit takes one admin API request from the tenant's rate.
+func (c *TenantClient) Admit(req *spinepb.Admit) (*spinepb.AdmitReply, error) {
+	r, err := c.g.Admit(req, c.m.calls...)
+	return r, fromCallError(err)
+}
+
 // Case returns a client of the case actor caseID of tenant cid.
 func (m *Member) Case(cid, caseID string) *CaseClient {
 	return &CaseClient{g: grainpb.GetCaseGrainClient(m.cluster, keyspace.Identity(cid, caseID)), m: m}

@@ -127,6 +127,12 @@ func (g *tenantGrain) Release(req *spinepb.ReleaseConn, ctx pcluster.GrainContex
 	})
 }
 
+func (g *tenantGrain) Admit(req *spinepb.Admit, ctx pcluster.GrainContext) (*spinepb.AdmitReply, error) {
+	return handle(ctx, &g.s, loadTenant, false, func(_ context.Context, t *tenants.Tenant) (*spinepb.AdmitReply, error) {
+		return t.Admit(req), nil
+	})
+}
+
 // ---------------------------------------------------------------- case
 
 type caseGrain struct {

@@ -18,7 +18,8 @@ import (
 
 // TenantSettings is the settings object of the tenant API.
 type TenantSettings struct {
-	MaxConnectionsPerUser uint32 `json:"max_connections_per_user,omitempty"`
+	MaxConnectionsPerUser  uint32 `json:"max_connections_per_user,omitempty"`
+	AdminRequestsPerSecond uint32 `json:"admin_requests_per_second,omitempty"`
 }
 
 // TenantSecrets are a tenant's webhook credentials.
@@ -44,7 +45,10 @@ func tenantView(st *spinepb.TenantState, withSecrets bool) TenantView {
 	v := TenantView{
 		ClientID: st.ClientId, Name: st.Name, Epoch: st.Epoch,
 		CreatedAt: time.Unix(0, st.CreatedAt).UTC().Format(time.RFC3339Nano),
-		Settings:  TenantSettings{MaxConnectionsPerUser: st.GetSettings().GetMaxConnectionsPerUser()},
+		Settings: TenantSettings{
+			MaxConnectionsPerUser:  st.GetSettings().GetMaxConnectionsPerUser(),
+			AdminRequestsPerSecond: st.GetSettings().GetAdminRequestsPerSecond(),
+		},
 	}
 	if withSecrets {
 		sec := st.GetSecrets()
@@ -78,7 +82,10 @@ func (s *Server) createTenant(ctx *fasthttp.RequestCtx, c *auth.Claims) {
 	rid, _ := ctx.UserValue(requestIDKey).(string)
 	st, err := s.opts.Member.Tenant(req.ClientID).Create(&spinepb.CreateTenant{
 		ClientId: req.ClientID, Name: req.Name, Actor: c.Sub, RequestId: rid,
-		Settings: &spinepb.Settings{MaxConnectionsPerUser: req.Settings.MaxConnectionsPerUser},
+		Settings: &spinepb.Settings{
+			MaxConnectionsPerUser:  req.Settings.MaxConnectionsPerUser,
+			AdminRequestsPerSecond: req.Settings.AdminRequestsPerSecond,
+		},
 	})
 	if err != nil {
 		writeProblem(ctx, err)

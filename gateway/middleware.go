@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/casespine/spine/actors/spinepb"
 	"github.com/casespine/spine/gateway/auth"
 	"github.com/fasthttp/router"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -191,8 +192,27 @@ func (s *Server) tenantScoped(h func(*fasthttp.RequestCtx, *auth.Claims, string)
 			writeProblem(ctx, errReadOnly)
 			return
 		}
+		if !s.admit(ctx, cid) {
+			return
+		}
 		h(ctx, c, cid)
 	}
+}
+
+// admit takes the request from the tenant's admin API rate, kept by the
+// tenant actor for the whole cluster; over it, 429 with Retry-After.
+func (s *Server) admit(ctx *fasthttp.RequestCtx, cid string) bool {
+	r, err := s.opts.Member.Tenant(cid).Admit(&spinepb.Admit{DefaultRate: s.opts.AdminRate})
+	if err != nil {
+		writeProblem(ctx, err)
+		return false
+	}
+	if !r.Allowed {
+		ctx.Response.Header.Set("Retry-After", strconv.FormatInt((r.RetryAfterMs+999)/1000, 10))
+		writeProblem(ctx, errRateLimited)
+		return false
+	}
+	return true
 }
 
 func (s *Server) metricsHandler() fasthttp.RequestHandler {

@@ -23,6 +23,7 @@ var (
 	errNotFound       = errors.New("no such route")
 	errMethod         = errors.New("method not allowed")
 	errOverCap        = errors.New("too many open event sockets for this user")
+	errRateLimited    = errors.New("too many admin API requests for this tenant; retry after the Retry-After seconds")
 )
 
 // Problem is an RFC 9457 problem document.
@@ -49,7 +50,7 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, errTooLarge):
 		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, actors.ErrOverCap), errors.Is(err, errOverCap):
+	case errors.Is(err, actors.ErrOverCap), errors.Is(err, errOverCap), errors.Is(err, errRateLimited):
 		return http.StatusTooManyRequests
 	case errors.Is(err, actors.ErrInvalid), errors.Is(err, auth.ErrInvalid), errors.Is(err, errBadJSON),
 		errors.Is(err, postmark.ErrMalformed), errors.Is(err, postmark.ErrInvalid):

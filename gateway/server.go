@@ -71,6 +71,9 @@ type Options struct {
 	// AccessLog logs one line per request at INFO. Default false.
 	AccessLog bool
 	Limits    Limits
+	// AdminRate is each tenant's admin API requests per second (bursts of
+	// twice that) unless the tenant sets its own. Default 0: unlimited.
+	AdminRate uint32
 	Sockets   SocketOptions
 	// NodeName labels this node in responses and logs. Default "spine".
 	NodeName string

@@ -78,7 +78,7 @@ func (x DeliverAck_Outcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DeliverAck_Outcome.Descriptor instead.
 func (DeliverAck_Outcome) EnumDescriptor() ([]byte, []int) {
-	return file_spinepb_spine_proto_rawDescGZIP(), []int{17, 0}
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{19, 0}
 }
 
 type Address struct {
@@ -137,8 +137,11 @@ type Settings struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Concurrent event sockets per (tenant, sub); 0 = the node's default.
 	MaxConnectionsPerUser uint32 `protobuf:"varint,1,opt,name=max_connections_per_user,json=maxConnectionsPerUser,proto3" json:"max_connections_per_user,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// Admin API requests per second for the whole tenant (bursts of twice
+	// that); 0 = the node's default.
+	AdminRequestsPerSecond uint32 `protobuf:"varint,2,opt,name=admin_requests_per_second,json=adminRequestsPerSecond,proto3" json:"admin_requests_per_second,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *Settings) Reset() {
@@ -174,6 +177,13 @@ func (*Settings) Descriptor() ([]byte, []int) {
 func (x *Settings) GetMaxConnectionsPerUser() uint32 {
 	if x != nil {
 		return x.MaxConnectionsPerUser
+	}
+	return 0
+}
+
+func (x *Settings) GetAdminRequestsPerSecond() uint32 {
+	if x != nil {
+		return x.AdminRequestsPerSecond
 	}
 	return 0
 }
@@ -987,6 +997,105 @@ func (*ReleaseReply) Descriptor() ([]byte, []int) {
 	return file_spinepb_spine_proto_rawDescGZIP(), []int{14}
 }
 
+// Admit asks the tenant whether one more admin API request fits its rate.
+type Admit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Rate applied when the tenant sets none; 0 = unlimited.
+	DefaultRate   uint32 `protobuf:"varint,1,opt,name=default_rate,json=defaultRate,proto3" json:"default_rate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Admit) Reset() {
+	*x = Admit{}
+	mi := &file_spinepb_spine_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Admit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Admit) ProtoMessage() {}
+
+func (x *Admit) ProtoReflect() protoreflect.Message {
+	mi := &file_spinepb_spine_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Admit.ProtoReflect.Descriptor instead.
+func (*Admit) Descriptor() ([]byte, []int) {
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Admit) GetDefaultRate() uint32 {
+	if x != nil {
+		return x.DefaultRate
+	}
+	return 0
+}
+
+type AdmitReply struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Allowed bool                   `protobuf:"varint,1,opt,name=allowed,proto3" json:"allowed,omitempty"`
+	// When refused: how long until a request would fit.
+	RetryAfterMs  int64 `protobuf:"varint,2,opt,name=retry_after_ms,json=retryAfterMs,proto3" json:"retry_after_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdmitReply) Reset() {
+	*x = AdmitReply{}
+	mi := &file_spinepb_spine_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdmitReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdmitReply) ProtoMessage() {}
+
+func (x *AdmitReply) ProtoReflect() protoreflect.Message {
+	mi := &file_spinepb_spine_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdmitReply.ProtoReflect.Descriptor instead.
+func (*AdmitReply) Descriptor() ([]byte, []int) {
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *AdmitReply) GetAllowed() bool {
+	if x != nil {
+		return x.Allowed
+	}
+	return false
+}
+
+func (x *AdmitReply) GetRetryAfterMs() int64 {
+	if x != nil {
+		return x.RetryAfterMs
+	}
+	return 0
+}
+
 type Attachment struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -1000,7 +1109,7 @@ type Attachment struct {
 
 func (x *Attachment) Reset() {
 	*x = Attachment{}
-	mi := &file_spinepb_spine_proto_msgTypes[15]
+	mi := &file_spinepb_spine_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1012,7 +1121,7 @@ func (x *Attachment) String() string {
 func (*Attachment) ProtoMessage() {}
 
 func (x *Attachment) ProtoReflect() protoreflect.Message {
-	mi := &file_spinepb_spine_proto_msgTypes[15]
+	mi := &file_spinepb_spine_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1025,7 +1134,7 @@ func (x *Attachment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attachment.ProtoReflect.Descriptor instead.
 func (*Attachment) Descriptor() ([]byte, []int) {
-	return file_spinepb_spine_proto_rawDescGZIP(), []int{15}
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Attachment) GetName() string {
@@ -1090,7 +1199,7 @@ type Inbound struct {
 
 func (x *Inbound) Reset() {
 	*x = Inbound{}
-	mi := &file_spinepb_spine_proto_msgTypes[16]
+	mi := &file_spinepb_spine_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1102,7 +1211,7 @@ func (x *Inbound) String() string {
 func (*Inbound) ProtoMessage() {}
 
 func (x *Inbound) ProtoReflect() protoreflect.Message {
-	mi := &file_spinepb_spine_proto_msgTypes[16]
+	mi := &file_spinepb_spine_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1115,7 +1224,7 @@ func (x *Inbound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Inbound.ProtoReflect.Descriptor instead.
 func (*Inbound) Descriptor() ([]byte, []int) {
-	return file_spinepb_spine_proto_rawDescGZIP(), []int{16}
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Inbound) GetClientId() string {
@@ -1250,7 +1359,7 @@ type DeliverAck struct {
 
 func (x *DeliverAck) Reset() {
 	*x = DeliverAck{}
-	mi := &file_spinepb_spine_proto_msgTypes[17]
+	mi := &file_spinepb_spine_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1262,7 +1371,7 @@ func (x *DeliverAck) String() string {
 func (*DeliverAck) ProtoMessage() {}
 
 func (x *DeliverAck) ProtoReflect() protoreflect.Message {
-	mi := &file_spinepb_spine_proto_msgTypes[17]
+	mi := &file_spinepb_spine_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1275,7 +1384,7 @@ func (x *DeliverAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeliverAck.ProtoReflect.Descriptor instead.
 func (*DeliverAck) Descriptor() ([]byte, []int) {
-	return file_spinepb_spine_proto_rawDescGZIP(), []int{17}
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DeliverAck) GetOutcome() DeliverAck_Outcome {
@@ -1327,7 +1436,7 @@ type MessageSummary struct {
 
 func (x *MessageSummary) Reset() {
 	*x = MessageSummary{}
-	mi := &file_spinepb_spine_proto_msgTypes[18]
+	mi := &file_spinepb_spine_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1339,7 +1448,7 @@ func (x *MessageSummary) String() string {
 func (*MessageSummary) ProtoMessage() {}
 
 func (x *MessageSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_spinepb_spine_proto_msgTypes[18]
+	mi := &file_spinepb_spine_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1352,7 +1461,7 @@ func (x *MessageSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageSummary.ProtoReflect.Descriptor instead.
 func (*MessageSummary) Descriptor() ([]byte, []int) {
-	return file_spinepb_spine_proto_rawDescGZIP(), []int{18}
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *MessageSummary) GetId() string {
@@ -1418,7 +1527,7 @@ type CaseState struct {
 
 func (x *CaseState) Reset() {
 	*x = CaseState{}
-	mi := &file_spinepb_spine_proto_msgTypes[19]
+	mi := &file_spinepb_spine_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1430,7 +1539,7 @@ func (x *CaseState) String() string {
 func (*CaseState) ProtoMessage() {}
 
 func (x *CaseState) ProtoReflect() protoreflect.Message {
-	mi := &file_spinepb_spine_proto_msgTypes[19]
+	mi := &file_spinepb_spine_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1443,7 +1552,7 @@ func (x *CaseState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseState.ProtoReflect.Descriptor instead.
 func (*CaseState) Descriptor() ([]byte, []int) {
-	return file_spinepb_spine_proto_rawDescGZIP(), []int{19}
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CaseState) GetClientId() string {
@@ -1544,7 +1653,7 @@ type AttachmentRef struct {
 
 func (x *AttachmentRef) Reset() {
 	*x = AttachmentRef{}
-	mi := &file_spinepb_spine_proto_msgTypes[20]
+	mi := &file_spinepb_spine_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1556,7 +1665,7 @@ func (x *AttachmentRef) String() string {
 func (*AttachmentRef) ProtoMessage() {}
 
 func (x *AttachmentRef) ProtoReflect() protoreflect.Message {
-	mi := &file_spinepb_spine_proto_msgTypes[20]
+	mi := &file_spinepb_spine_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1569,7 +1678,7 @@ func (x *AttachmentRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachmentRef.ProtoReflect.Descriptor instead.
 func (*AttachmentRef) Descriptor() ([]byte, []int) {
-	return file_spinepb_spine_proto_rawDescGZIP(), []int{20}
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AttachmentRef) GetName() string {
@@ -1632,7 +1741,7 @@ type StoredMessage struct {
 
 func (x *StoredMessage) Reset() {
 	*x = StoredMessage{}
-	mi := &file_spinepb_spine_proto_msgTypes[21]
+	mi := &file_spinepb_spine_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1644,7 +1753,7 @@ func (x *StoredMessage) String() string {
 func (*StoredMessage) ProtoMessage() {}
 
 func (x *StoredMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_spinepb_spine_proto_msgTypes[21]
+	mi := &file_spinepb_spine_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1657,7 +1766,7 @@ func (x *StoredMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredMessage.ProtoReflect.Descriptor instead.
 func (*StoredMessage) Descriptor() ([]byte, []int) {
-	return file_spinepb_spine_proto_rawDescGZIP(), []int{21}
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *StoredMessage) GetId() string {
@@ -1803,7 +1912,7 @@ type CallState struct {
 
 func (x *CallState) Reset() {
 	*x = CallState{}
-	mi := &file_spinepb_spine_proto_msgTypes[22]
+	mi := &file_spinepb_spine_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1815,7 +1924,7 @@ func (x *CallState) String() string {
 func (*CallState) ProtoMessage() {}
 
 func (x *CallState) ProtoReflect() protoreflect.Message {
-	mi := &file_spinepb_spine_proto_msgTypes[22]
+	mi := &file_spinepb_spine_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1828,7 +1937,7 @@ func (x *CallState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallState.ProtoReflect.Descriptor instead.
 func (*CallState) Descriptor() ([]byte, []int) {
-	return file_spinepb_spine_proto_rawDescGZIP(), []int{22}
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CallState) GetClientId() string {
@@ -1945,7 +2054,7 @@ type StartCall struct {
 
 func (x *StartCall) Reset() {
 	*x = StartCall{}
-	mi := &file_spinepb_spine_proto_msgTypes[23]
+	mi := &file_spinepb_spine_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1957,7 +2066,7 @@ func (x *StartCall) String() string {
 func (*StartCall) ProtoMessage() {}
 
 func (x *StartCall) ProtoReflect() protoreflect.Message {
-	mi := &file_spinepb_spine_proto_msgTypes[23]
+	mi := &file_spinepb_spine_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1970,7 +2079,7 @@ func (x *StartCall) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartCall.ProtoReflect.Descriptor instead.
 func (*StartCall) Descriptor() ([]byte, []int) {
-	return file_spinepb_spine_proto_rawDescGZIP(), []int{23}
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *StartCall) GetClientId() string {
@@ -2044,7 +2153,7 @@ type CallTransition struct {
 
 func (x *CallTransition) Reset() {
 	*x = CallTransition{}
-	mi := &file_spinepb_spine_proto_msgTypes[24]
+	mi := &file_spinepb_spine_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2056,7 +2165,7 @@ func (x *CallTransition) String() string {
 func (*CallTransition) ProtoMessage() {}
 
 func (x *CallTransition) ProtoReflect() protoreflect.Message {
-	mi := &file_spinepb_spine_proto_msgTypes[24]
+	mi := &file_spinepb_spine_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2069,7 +2178,7 @@ func (x *CallTransition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallTransition.ProtoReflect.Descriptor instead.
 func (*CallTransition) Descriptor() ([]byte, []int) {
-	return file_spinepb_spine_proto_rawDescGZIP(), []int{24}
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CallTransition) GetClientId() string {
@@ -2126,7 +2235,7 @@ type CallReply struct {
 
 func (x *CallReply) Reset() {
 	*x = CallReply{}
-	mi := &file_spinepb_spine_proto_msgTypes[25]
+	mi := &file_spinepb_spine_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2138,7 +2247,7 @@ func (x *CallReply) String() string {
 func (*CallReply) ProtoMessage() {}
 
 func (x *CallReply) ProtoReflect() protoreflect.Message {
-	mi := &file_spinepb_spine_proto_msgTypes[25]
+	mi := &file_spinepb_spine_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2151,7 +2260,7 @@ func (x *CallReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallReply.ProtoReflect.Descriptor instead.
 func (*CallReply) Descriptor() ([]byte, []int) {
-	return file_spinepb_spine_proto_rawDescGZIP(), []int{25}
+	return file_spinepb_spine_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CallReply) GetCall() *CallState {
@@ -2182,9 +2291,10 @@ const file_spinepb_spine_proto_rawDesc = "" +
 	"\x13spinepb/spine.proto\x12\bspine.v1\"3\n" +
 	"\aAddress\x12\x14\n" +
 	"\x05email\x18\x01 \x01(\tR\x05email\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\"C\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"~\n" +
 	"\bSettings\x127\n" +
-	"\x18max_connections_per_user\x18\x01 \x01(\rR\x15maxConnectionsPerUser\"\xab\x01\n" +
+	"\x18max_connections_per_user\x18\x01 \x01(\rR\x15maxConnectionsPerUser\x129\n" +
+	"\x19admin_requests_per_second\x18\x02 \x01(\rR\x16adminRequestsPerSecond\"\xab\x01\n" +
 	"\aSecrets\x12%\n" +
 	"\x0epostmark_token\x18\x01 \x01(\tR\rpostmarkToken\x12,\n" +
 	"\x12graph_client_state\x18\x02 \x01(\tR\x10graphClientState\x12.\n" +
@@ -2246,7 +2356,13 @@ const file_spinepb_spine_proto_rawDesc = "" +
 	"\vReleaseConn\x12\x10\n" +
 	"\x03sub\x18\x01 \x01(\tR\x03sub\x12\x17\n" +
 	"\aconn_id\x18\x02 \x01(\tR\x06connId\"\x0e\n" +
-	"\fReleaseReply\"\x90\x01\n" +
+	"\fReleaseReply\"*\n" +
+	"\x05Admit\x12!\n" +
+	"\fdefault_rate\x18\x01 \x01(\rR\vdefaultRate\"L\n" +
+	"\n" +
+	"AdmitReply\x12\x18\n" +
+	"\aallowed\x18\x01 \x01(\bR\aallowed\x12$\n" +
+	"\x0eretry_after_ms\x18\x02 \x01(\x03R\fretryAfterMs\"\x90\x01\n" +
 	"\n" +
 	"Attachment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
@@ -2404,7 +2520,7 @@ func file_spinepb_spine_proto_rawDescGZIP() []byte {
 }
 
 var file_spinepb_spine_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_spinepb_spine_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_spinepb_spine_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_spinepb_spine_proto_goTypes = []any{
 	(DeliverAck_Outcome)(0), // 0: spine.v1.DeliverAck.Outcome
 	(*Address)(nil),         // 1: spine.v1.Address
@@ -2422,17 +2538,19 @@ var file_spinepb_spine_proto_goTypes = []any{
 	(*RenewReply)(nil),      // 13: spine.v1.RenewReply
 	(*ReleaseConn)(nil),     // 14: spine.v1.ReleaseConn
 	(*ReleaseReply)(nil),    // 15: spine.v1.ReleaseReply
-	(*Attachment)(nil),      // 16: spine.v1.Attachment
-	(*Inbound)(nil),         // 17: spine.v1.Inbound
-	(*DeliverAck)(nil),      // 18: spine.v1.DeliverAck
-	(*MessageSummary)(nil),  // 19: spine.v1.MessageSummary
-	(*CaseState)(nil),       // 20: spine.v1.CaseState
-	(*AttachmentRef)(nil),   // 21: spine.v1.AttachmentRef
-	(*StoredMessage)(nil),   // 22: spine.v1.StoredMessage
-	(*CallState)(nil),       // 23: spine.v1.CallState
-	(*StartCall)(nil),       // 24: spine.v1.StartCall
-	(*CallTransition)(nil),  // 25: spine.v1.CallTransition
-	(*CallReply)(nil),       // 26: spine.v1.CallReply
+	(*Admit)(nil),           // 16: spine.v1.Admit
+	(*AdmitReply)(nil),      // 17: spine.v1.AdmitReply
+	(*Attachment)(nil),      // 18: spine.v1.Attachment
+	(*Inbound)(nil),         // 19: spine.v1.Inbound
+	(*DeliverAck)(nil),      // 20: spine.v1.DeliverAck
+	(*MessageSummary)(nil),  // 21: spine.v1.MessageSummary
+	(*CaseState)(nil),       // 22: spine.v1.CaseState
+	(*AttachmentRef)(nil),   // 23: spine.v1.AttachmentRef
+	(*StoredMessage)(nil),   // 24: spine.v1.StoredMessage
+	(*CallState)(nil),       // 25: spine.v1.CallState
+	(*StartCall)(nil),       // 26: spine.v1.StartCall
+	(*CallTransition)(nil),  // 27: spine.v1.CallTransition
+	(*CallReply)(nil),       // 28: spine.v1.CallReply
 }
 var file_spinepb_spine_proto_depIdxs = []int32{
 	3,  // 0: spine.v1.TenantState.secrets:type_name -> spine.v1.Secrets
@@ -2442,16 +2560,16 @@ var file_spinepb_spine_proto_depIdxs = []int32{
 	1,  // 4: spine.v1.Inbound.from:type_name -> spine.v1.Address
 	1,  // 5: spine.v1.Inbound.to:type_name -> spine.v1.Address
 	1,  // 6: spine.v1.Inbound.cc:type_name -> spine.v1.Address
-	16, // 7: spine.v1.Inbound.attachments:type_name -> spine.v1.Attachment
+	18, // 7: spine.v1.Inbound.attachments:type_name -> spine.v1.Attachment
 	0,  // 8: spine.v1.DeliverAck.outcome:type_name -> spine.v1.DeliverAck.Outcome
 	1,  // 9: spine.v1.MessageSummary.from:type_name -> spine.v1.Address
 	1,  // 10: spine.v1.CaseState.participants:type_name -> spine.v1.Address
-	19, // 11: spine.v1.CaseState.last_message:type_name -> spine.v1.MessageSummary
+	21, // 11: spine.v1.CaseState.last_message:type_name -> spine.v1.MessageSummary
 	1,  // 12: spine.v1.StoredMessage.from:type_name -> spine.v1.Address
 	1,  // 13: spine.v1.StoredMessage.to:type_name -> spine.v1.Address
 	1,  // 14: spine.v1.StoredMessage.cc:type_name -> spine.v1.Address
-	21, // 15: spine.v1.StoredMessage.attachments:type_name -> spine.v1.AttachmentRef
-	23, // 16: spine.v1.CallReply.call:type_name -> spine.v1.CallState
+	23, // 15: spine.v1.StoredMessage.attachments:type_name -> spine.v1.AttachmentRef
+	25, // 16: spine.v1.CallReply.call:type_name -> spine.v1.CallState
 	17, // [17:17] is the sub-list for method output_type
 	17, // [17:17] is the sub-list for method input_type
 	17, // [17:17] is the sub-list for extension type_name
@@ -2470,7 +2588,7 @@ func file_spinepb_spine_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spinepb_spine_proto_rawDesc), len(file_spinepb_spine_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   26,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

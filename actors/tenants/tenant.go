@@ -47,6 +47,7 @@ type Tenant struct {
 	state *spinepb.TenantState // nil until created
 	// leases: sub → conn id → expiry.
 	leases map[string]map[string]time.Time
+	rate   bucket // admin API requests
 }
 
 // Load reads the tenant's state; a tenant that does not exist yet loads as
@@ -130,6 +131,9 @@ func (t *Tenant) Create(ctx context.Context, req *spinepb.CreateTenant) (*spinep
 	}
 	if s := req.GetSettings(); s != nil && s.MaxConnectionsPerUser > 10000 {
 		return nil, fmt.Errorf("%w: max_connections_per_user must be at most 10000", actors.ErrInvalid)
+	}
+	if s := req.GetSettings(); s != nil && s.AdminRequestsPerSecond > 1_000_000 {
+		return nil, fmt.Errorf("%w: admin_requests_per_second must be at most 1000000", actors.ErrInvalid)
 	}
 	if t.state != nil {
 		return nil, fmt.Errorf("%w: tenant %q", actors.ErrExists, t.id)

@@ -28,14 +28,15 @@ var File_grainpb_grains_proto protoreflect.FileDescriptor
 
 const file_grainpb_grains_proto_rawDesc = "" +
 	"\n" +
-	"\x14grainpb/grains.proto\x12\x0fspine.grains.v1\x1a\x13spinepb/spine.proto2\xe5\x02\n" +
+	"\x14grainpb/grains.proto\x12\x0fspine.grains.v1\x1a\x13spinepb/spine.proto2\x97\x03\n" +
 	"\x06Tenant\x129\n" +
 	"\x06Create\x12\x16.spine.v1.CreateTenant\x1a\x15.spine.v1.TenantReply\"\x00\x123\n" +
 	"\x03Get\x12\x13.spine.v1.GetTenant\x1a\x15.spine.v1.TenantReply\"\x00\x12=\n" +
 	"\aResolve\x12\x18.spine.v1.ResolveInbound\x1a\x16.spine.v1.ResolveReply\"\x00\x12:\n" +
 	"\aAcquire\x12\x15.spine.v1.AcquireConn\x1a\x16.spine.v1.AcquireReply\"\x00\x124\n" +
 	"\x05Renew\x12\x13.spine.v1.RenewConn\x1a\x14.spine.v1.RenewReply\"\x00\x12:\n" +
-	"\aRelease\x12\x15.spine.v1.ReleaseConn\x1a\x16.spine.v1.ReleaseReply\"\x002<\n" +
+	"\aRelease\x12\x15.spine.v1.ReleaseConn\x1a\x16.spine.v1.ReleaseReply\"\x00\x120\n" +
+	"\x05Admit\x12\x0f.spine.v1.Admit\x1a\x14.spine.v1.AdmitReply\"\x002<\n" +
 	"\x04Case\x124\n" +
 	"\aDeliver\x12\x11.spine.v1.Inbound\x1a\x14.spine.v1.DeliverAck\"\x002z\n" +
 	"\x04Call\x123\n" +
@@ -50,16 +51,18 @@ var file_grainpb_grains_proto_goTypes = []any{
 	(*spinepb.AcquireConn)(nil),    // 3: spine.v1.AcquireConn
 	(*spinepb.RenewConn)(nil),      // 4: spine.v1.RenewConn
 	(*spinepb.ReleaseConn)(nil),    // 5: spine.v1.ReleaseConn
-	(*spinepb.Inbound)(nil),        // 6: spine.v1.Inbound
-	(*spinepb.StartCall)(nil),      // 7: spine.v1.StartCall
-	(*spinepb.CallTransition)(nil), // 8: spine.v1.CallTransition
-	(*spinepb.TenantReply)(nil),    // 9: spine.v1.TenantReply
-	(*spinepb.ResolveReply)(nil),   // 10: spine.v1.ResolveReply
-	(*spinepb.AcquireReply)(nil),   // 11: spine.v1.AcquireReply
-	(*spinepb.RenewReply)(nil),     // 12: spine.v1.RenewReply
-	(*spinepb.ReleaseReply)(nil),   // 13: spine.v1.ReleaseReply
-	(*spinepb.DeliverAck)(nil),     // 14: spine.v1.DeliverAck
-	(*spinepb.CallReply)(nil),      // 15: spine.v1.CallReply
+	(*spinepb.Admit)(nil),          // 6: spine.v1.Admit
+	(*spinepb.Inbound)(nil),        // 7: spine.v1.Inbound
+	(*spinepb.StartCall)(nil),      // 8: spine.v1.StartCall
+	(*spinepb.CallTransition)(nil), // 9: spine.v1.CallTransition
+	(*spinepb.TenantReply)(nil),    // 10: spine.v1.TenantReply
+	(*spinepb.ResolveReply)(nil),   // 11: spine.v1.ResolveReply
+	(*spinepb.AcquireReply)(nil),   // 12: spine.v1.AcquireReply
+	(*spinepb.RenewReply)(nil),     // 13: spine.v1.RenewReply
+	(*spinepb.ReleaseReply)(nil),   // 14: spine.v1.ReleaseReply
+	(*spinepb.AdmitReply)(nil),     // 15: spine.v1.AdmitReply
+	(*spinepb.DeliverAck)(nil),     // 16: spine.v1.DeliverAck
+	(*spinepb.CallReply)(nil),      // 17: spine.v1.CallReply
 }
 var file_grainpb_grains_proto_depIdxs = []int32{
 	0,  // 0: spine.grains.v1.Tenant.Create:input_type -> spine.v1.CreateTenant
@@ -68,20 +71,22 @@ var file_grainpb_grains_proto_depIdxs = []int32{
 	3,  // 3: spine.grains.v1.Tenant.Acquire:input_type -> spine.v1.AcquireConn
 	4,  // 4: spine.grains.v1.Tenant.Renew:input_type -> spine.v1.RenewConn
 	5,  // 5: spine.grains.v1.Tenant.Release:input_type -> spine.v1.ReleaseConn
-	6,  // 6: spine.grains.v1.Case.Deliver:input_type -> spine.v1.Inbound
-	7,  // 7: spine.grains.v1.Call.Start:input_type -> spine.v1.StartCall
-	8,  // 8: spine.grains.v1.Call.Transition:input_type -> spine.v1.CallTransition
-	9,  // 9: spine.grains.v1.Tenant.Create:output_type -> spine.v1.TenantReply
-	9,  // 10: spine.grains.v1.Tenant.Get:output_type -> spine.v1.TenantReply
-	10, // 11: spine.grains.v1.Tenant.Resolve:output_type -> spine.v1.ResolveReply
-	11, // 12: spine.grains.v1.Tenant.Acquire:output_type -> spine.v1.AcquireReply
-	12, // 13: spine.grains.v1.Tenant.Renew:output_type -> spine.v1.RenewReply
-	13, // 14: spine.grains.v1.Tenant.Release:output_type -> spine.v1.ReleaseReply
-	14, // 15: spine.grains.v1.Case.Deliver:output_type -> spine.v1.DeliverAck
-	15, // 16: spine.grains.v1.Call.Start:output_type -> spine.v1.CallReply
-	15, // 17: spine.grains.v1.Call.Transition:output_type -> spine.v1.CallReply
-	9,  // [9:18] is the sub-list for method output_type
-	0,  // [0:9] is the sub-list for method input_type
+	6,  // 6: spine.grains.v1.Tenant.Admit:input_type -> spine.v1.Admit
+	7,  // 7: spine.grains.v1.Case.Deliver:input_type -> spine.v1.Inbound
+	8,  // 8: spine.grains.v1.Call.Start:input_type -> spine.v1.StartCall
+	9,  // 9: spine.grains.v1.Call.Transition:input_type -> spine.v1.CallTransition
+	10, // 10: spine.grains.v1.Tenant.Create:output_type -> spine.v1.TenantReply
+	10, // 11: spine.grains.v1.Tenant.Get:output_type -> spine.v1.TenantReply
+	11, // 12: spine.grains.v1.Tenant.Resolve:output_type -> spine.v1.ResolveReply
+	12, // 13: spine.grains.v1.Tenant.Acquire:output_type -> spine.v1.AcquireReply
+	13, // 14: spine.grains.v1.Tenant.Renew:output_type -> spine.v1.RenewReply
+	14, // 15: spine.grains.v1.Tenant.Release:output_type -> spine.v1.ReleaseReply
+	15, // 16: spine.grains.v1.Tenant.Admit:output_type -> spine.v1.AdmitReply
+	16, // 17: spine.grains.v1.Case.Deliver:output_type -> spine.v1.DeliverAck
+	17, // 18: spine.grains.v1.Call.Start:output_type -> spine.v1.CallReply
+	17, // 19: spine.grains.v1.Call.Transition:output_type -> spine.v1.CallReply
+	10, // [10:20] is the sub-list for method output_type
+	0,  // [0:10] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name

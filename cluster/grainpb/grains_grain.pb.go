@@ -68,6 +68,7 @@ type Tenant interface {
 	Acquire(req *spinepb.AcquireConn, ctx cluster.GrainContext) (*spinepb.AcquireReply, error)
 	Renew(req *spinepb.RenewConn, ctx cluster.GrainContext) (*spinepb.RenewReply, error)
 	Release(req *spinepb.ReleaseConn, ctx cluster.GrainContext) (*spinepb.ReleaseReply, error)
+	Admit(req *spinepb.Admit, ctx cluster.GrainContext) (*spinepb.AdmitReply, error)
 }
 
 // TenantGrainClient holds the base data for the TenantGrain
@@ -238,6 +239,33 @@ func (g *TenantGrainClient) Release(r *spinepb.ReleaseConn, opts ...cluster.Grai
 	}
 }
 
+// Admit requests the execution on to the cluster with CallOptions
+func (g *TenantGrainClient) Admit(r *spinepb.Admit, opts ...cluster.GrainCallOption) (*spinepb.AdmitReply, error) {
+	if g.cluster.Config.RequestLog {
+		g.cluster.Logger().Info("Requesting", slog.String("identity", g.Identity), slog.String("kind", "Tenant"), slog.String("method", "Admit"), slog.Any("request", r))
+	}
+	bytes, err := proto.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	reqMsg := &cluster.GrainRequest{MethodIndex: 6, MessageData: bytes}
+	resp, err := g.cluster.Request(g.Identity, "Tenant", reqMsg, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("error request: %w", err)
+	}
+	switch msg := resp.(type) {
+	case *spinepb.AdmitReply:
+		return msg, nil
+	case *cluster.GrainErrorResponse:
+		if msg == nil {
+			return nil, nil
+		}
+		return nil, msg
+	default:
+		return nil, fmt.Errorf("unknown response type %T", resp)
+	}
+}
+
 // TenantActor represents the actor structure
 type TenantActor struct {
 	ctx     cluster.GrainContext
@@ -380,6 +408,26 @@ func (a *TenantActor) Receive(ctx actor.Context) {
 			}
 
 			r0, err := a.inner.Release(req, a.ctx)
+			if err != nil {
+				resp := cluster.FromError(err)
+				ctx.Respond(resp)
+				return
+			}
+			ctx.Respond(r0)
+		case 6:
+			req := &spinepb.Admit{}
+			err := proto.Unmarshal(msg.MessageData, req)
+			if err != nil {
+				ctx.Logger().Error("[Grain] Admit(spinepb.Admit) proto.Unmarshal failed.", slog.Any("error", err))
+				resp := cluster.NewGrainErrorResponse(cluster.ErrorReason_INVALID_ARGUMENT, err.Error()).
+					WithMetadata(map[string]string{
+						"argument": req.String(),
+					})
+				ctx.Respond(resp)
+				return
+			}
+
+			r0, err := a.inner.Admit(req, a.ctx)
 			if err != nil {
 				resp := cluster.FromError(err)
 				ctx.Respond(resp)

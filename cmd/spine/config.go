@@ -13,6 +13,7 @@ import (
 type profile struct {
 	tokenTTL   time.Duration
 	maxPerUser uint
+	adminRate  uint
 	accessLog  bool
 	logLevel   string
 	// keyExplicit: the signing key must be given with --key-file, never
@@ -24,7 +25,7 @@ var profiles = map[string]profile{
 	"dev":   {tokenTTL: 24 * time.Hour, maxPerUser: 5, accessLog: true, logLevel: "info"},
 	"test":  {tokenTTL: 24 * time.Hour, maxPerUser: 5, accessLog: false, logLevel: "warn"},
 	"bench": {tokenTTL: 24 * time.Hour, maxPerUser: 5, accessLog: false, logLevel: "warn"},
-	"prod":  {tokenTTL: 24 * time.Hour, maxPerUser: 5, accessLog: true, logLevel: "info", keyExplicit: true},
+	"prod":  {tokenTTL: 24 * time.Hour, maxPerUser: 5, adminRate: 200, accessLog: true, logLevel: "info", keyExplicit: true},
 }
 
 // serveConfig is every setting of `spine serve`.
@@ -55,6 +56,7 @@ type serveConfig struct {
 	gcPercent      int
 	debugAddr      string
 	storeShards    int
+	adminRate      uint
 }
 
 func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveConfig) {
@@ -69,6 +71,7 @@ func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveConfig) {
 	fs.BoolVar(&c.demo, "demo", false, "create the `demo` tenant if there is none and print a token and curl lines")
 	fs.DurationVar(&c.tokenTTL, "token-ttl", 0, "default token lifetime (env default 24h)")
 	fs.UintVar(&c.maxPerUser, "max-conns-per-user", 0, "live sockets per (tenant, sub) unless the tenant sets its own (env default 5)")
+	fs.UintVar(&c.adminRate, "admin-rate", 0, "admin API requests per second per tenant, bursts of twice that, unless the tenant sets its own; 0 = unlimited (env default: 200 in prod, else unlimited)")
 	fs.BoolVar(&c.accessLog, "access-log", false, "log one line per HTTP request (env default: on in dev and prod)")
 	fs.StringVar(&c.logLevel, "log-level", "", "debug, info, warn or error (env default)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
@@ -125,6 +128,9 @@ func (c *serveConfig) applyProfile(set map[string]bool) error {
 	}
 	if !set["max-conns-per-user"] {
 		c.maxPerUser = p.maxPerUser
+	}
+	if !set["admin-rate"] {
+		c.adminRate = p.adminRate
 	}
 	if !set["access-log"] {
 		c.accessLog = p.accessLog

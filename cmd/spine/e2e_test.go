@@ -582,3 +582,39 @@ func TestCaseSummaryIsBounded(t *testing.T) {
 		t.Fatal("the stored message keeps its whole subject")
 	}
 }
+
+// Admin API requests beyond a tenant's rate get 429 with Retry-After; other
+// tenants are not affected, and the rate refills.
+func TestAdminRateLimit(t *testing.T) {
+	c := newClient(t, testNode)
+	cid := tenantID("rate")
+	_, admin := c.newTenant(testNode, cid, map[string]any{"admin_requests_per_second": 5})
+	other := tenantID("rate-other")
+	_, otherAdmin := c.newTenant(testNode, other, nil)
+	// newTenant used one request (the token); the burst is 10.
+	var limited *http.Response
+	for i := 0; i < 30 && limited == nil; i++ {
+		req, _ := http.NewRequest("GET", c.base+"/admin/clients/"+cid+"/cases", nil)
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := c.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == 429 {
+			limited = resp
+		} else if resp.StatusCode != 200 {
+			t.Fatalf("request %d: %d", i, resp.StatusCode)
+		}
+	}
+	if limited == nil || limited.Header.Get("Retry-After") == "" || limited.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("no 429 with Retry-After within 30 requests at 5/s: %+v", limited)
+	}
+	if st, _ := c.do("GET", "/admin/clients/"+other+"/cases", otherAdmin, nil); st != 200 {
+		t.Fatalf("another tenant: %d", st)
+	}
+	waitFor(t, 5*time.Second, "the rate to refill", func() bool {
+		st, _ := c.do("GET", "/admin/clients/"+cid+"/cases", admin, nil)
+		return st == 200
+	})
+}

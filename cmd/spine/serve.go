@@ -177,7 +177,8 @@ func startNode(cfg *serveConfig, logOut io.Writer) (_ *node, err error) {
 	n.server, err = gateway.New(gateway.Options{
 		Member: n.member, Store: n.store, Auth: a, Bus: bus, Published: relay,
 		Registry: reg, Metrics: metrics, Logger: log, AccessLog: cfg.accessLog, NodeName: cfg.node,
-		Limits: gateway.Limits{PostmarkBody: cfg.postmarkLimit, AdminBody: cfg.adminLimit},
+		Limits:    gateway.Limits{PostmarkBody: cfg.postmarkLimit, AdminBody: cfg.adminLimit},
+		AdminRate: uint32(cfg.adminRate),
 		Sockets: gateway.SocketOptions{
 			DefaultMaxPerUser: uint32(cfg.maxPerUser), AllowedOrigins: origins,
 			Live: live.Options{QueueEvents: cfg.queueEvents, QueueBytes: cfg.queueBytes, PingInterval: cfg.pingInterval},
