@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/casespine/spine/persistence"
@@ -10,6 +11,14 @@ import (
 // Getter reads one key of the store.
 type Getter interface {
 	Get(key []byte) ([]byte, bool, error)
+}
+
+// Store is what an actor needs of the store: reads of committed state and
+// atomic commits (see package persistence for their semantics).
+type Store interface {
+	Getter
+	GetMany(keys [][]byte) ([][]byte, []bool, error)
+	Commit(ctx context.Context, b *persistence.Batch) (persistence.Result, error)
 }
 
 // Load reads the protobuf state under key into m. It answers the raw bytes

@@ -1,22 +1,17 @@
 package cluster
 
 import (
-	"context"
 	"log/slog"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/asynkron/protoactor-go/extensions"
-	"github.com/casespine/spine/persistence"
+	"github.com/casespine/spine/actors"
 )
 
 // Store is what the grains of this node need of the store.
-type Store interface {
-	Get(key []byte) ([]byte, bool, error)
-	GetMany(keys [][]byte) ([][]byte, []bool, error)
-	Commit(ctx context.Context, b *persistence.Batch) (persistence.Result, error)
-}
+type Store = actors.Store
 
 var depsID = extensions.NextExtensionID()
 

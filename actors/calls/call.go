@@ -18,11 +18,7 @@ import (
 )
 
 // Store is what a call needs of the store.
-type Store interface {
-	Get(key []byte) ([]byte, bool, error)
-	GetMany(keys [][]byte) ([][]byte, []bool, error)
-	Commit(ctx context.Context, b *persistence.Batch) (persistence.Result, error)
-}
+type Store = actors.Store
 
 // Statuses and directions.
 const (

@@ -20,11 +20,7 @@ import (
 )
 
 // Store is what a case needs of the store.
-type Store interface {
-	Get(key []byte) ([]byte, bool, error)
-	GetMany(keys [][]byte) ([][]byte, []bool, error)
-	Commit(ctx context.Context, b *persistence.Batch) (persistence.Result, error)
-}
+type Store = actors.Store
 
 // Limits of one inbound message.
 const (

@@ -21,11 +21,7 @@ import (
 )
 
 // Store is what a tenant needs of the store.
-type Store interface {
-	Get(key []byte) ([]byte, bool, error)
-	GetMany(keys [][]byte) ([][]byte, []bool, error)
-	Commit(ctx context.Context, b *persistence.Batch) (persistence.Result, error)
-}
+type Store = actors.Store
 
 // Sources of inbound mail.
 const (
