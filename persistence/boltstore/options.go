@@ -25,6 +25,9 @@ const (
 	// so that the file can grow to it without remapping; a remap waits for
 	// every open read transaction and stalls the committer meanwhile.
 	initialMmapSize = 1 << 30
+	// growStep is how much the file grows at a time when no MaxFileSize
+	// caps it.
+	growStep = 256 << 20
 	// fileMode is the permission of a newly created file.
 	fileMode = 0o600
 )
