@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -72,34 +73,41 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+var runs atomic.Int64
+
+// fresh returns a tenant id no earlier run in this process used (tests may
+// run several times against the one member).
+func fresh(prefix string) string { return fmt.Sprintf("%s-%d", prefix, runs.Add(1)) }
+
 func TestTenantKindAndErrorMapping(t *testing.T) {
-	tc := member.Tenant("kinds")
+	kinds := fresh("kinds")
+	tc := member.Tenant(kinds)
 	if _, err := tc.Get(); !errors.Is(err, actors.ErrNotFound) {
 		t.Fatalf("get before create: %v", err)
 	}
-	st, err := tc.Create(&spinepb.CreateTenant{ClientId: "kinds", Name: "Kinds"})
+	st, err := tc.Create(&spinepb.CreateTenant{ClientId: kinds, Name: "Kinds"})
 	if err != nil || st.Secrets.PostmarkToken == "" {
 		t.Fatalf("create: %v %v", st, err)
 	}
-	if _, err := tc.Create(&spinepb.CreateTenant{ClientId: "kinds"}); !errors.Is(err, actors.ErrExists) {
+	if _, err := tc.Create(&spinepb.CreateTenant{ClientId: kinds}); !errors.Is(err, actors.ErrExists) {
 		t.Fatalf("second create: %v", err)
 	}
-	if _, err := member.Tenant("other").Create(&spinepb.CreateTenant{ClientId: "kinds"}); !errors.Is(err, actors.ErrInvalid) {
+	if _, err := member.Tenant(fresh("other")).Create(&spinepb.CreateTenant{ClientId: kinds}); !errors.Is(err, actors.ErrInvalid) {
 		t.Fatalf("create with a mismatched id: %v", err)
 	}
 	if _, err := tc.Resolve(&spinepb.ResolveInbound{Source: "postmark", Credential: "wrong", SourceMessageId: "m"}); !errors.Is(err, actors.ErrForbidden) {
 		t.Fatalf("wrong credential: %v", err)
 	}
 	r, err := tc.Resolve(&spinepb.ResolveInbound{Source: "postmark", Credential: st.Secrets.PostmarkToken, SourceMessageId: "m1", ThreadRoot: "root@x"})
-	if err != nil || r.CaseId != keyspace.CaseID("kinds", "root@x") {
+	if err != nil || r.CaseId != keyspace.CaseID(kinds, "root@x") {
 		t.Fatalf("resolve: %v %v", r, err)
 	}
-	in := &spinepb.Inbound{ClientId: "kinds", CaseId: r.CaseId, Source: "postmark", SourceMessageId: "m1", RfcMessageId: "root@x", Subject: "Hi"}
-	ack, err := member.Case("kinds", r.CaseId).Deliver(in)
+	in := &spinepb.Inbound{ClientId: kinds, CaseId: r.CaseId, Source: "postmark", SourceMessageId: "m1", RfcMessageId: "root@x", Subject: "Hi"}
+	ack, err := member.Case(kinds, r.CaseId).Deliver(in)
 	if err != nil || ack.Outcome != spinepb.DeliverAck_CREATED || ack.Seq != 1 {
 		t.Fatalf("deliver: %v %v", ack, err)
 	}
-	ack, err = member.Case("kinds", r.CaseId).Deliver(in)
+	ack, err = member.Case(kinds, r.CaseId).Deliver(in)
 	if err != nil || ack.Outcome != spinepb.DeliverAck_DUPLICATE {
 		t.Fatalf("redeliver: %v %v", ack, err)
 	}
@@ -108,15 +116,16 @@ func TestTenantKindAndErrorMapping(t *testing.T) {
 // A panicking handler answers an error at once (no silent restart and
 // retried message), and the grain works again with state reloaded.
 func TestPanicBecomesAnError(t *testing.T) {
-	tc := member.Tenant("panics")
-	if _, err := tc.Create(&spinepb.CreateTenant{ClientId: "panics"}); err != nil {
+	panics := fresh("panics")
+	tc := member.Tenant(panics)
+	if _, err := tc.Create(&spinepb.CreateTenant{ClientId: panics}); err != nil {
 		t.Fatal(err)
 	}
-	caseID := keyspace.CaseID("panics", "r@x")
-	cc := member.Case("panics", caseID)
+	caseID := keyspace.CaseID(panics, "r@x")
+	cc := member.Case(panics, caseID)
 	store.trap.Store("/s/postmark:boom")
 	start := time.Now()
-	_, err := cc.Deliver(&spinepb.Inbound{ClientId: "panics", CaseId: caseID, Source: "postmark", SourceMessageId: "boom"})
+	_, err := cc.Deliver(&spinepb.Inbound{ClientId: panics, CaseId: caseID, Source: "postmark", SourceMessageId: "boom"})
 	store.trap.Store("")
 	if !errors.Is(err, ErrInternal) {
 		t.Fatalf("panic: %v", err)
@@ -124,15 +133,16 @@ func TestPanicBecomesAnError(t *testing.T) {
 	if took := time.Since(start); took > time.Second {
 		t.Fatalf("the panic took %v to answer: it was retried or timed out", took)
 	}
-	ack, err := cc.Deliver(&spinepb.Inbound{ClientId: "panics", CaseId: caseID, Source: "postmark", SourceMessageId: "ok"})
+	ack, err := cc.Deliver(&spinepb.Inbound{ClientId: panics, CaseId: caseID, Source: "postmark", SourceMessageId: "ok"})
 	if err != nil || ack.Outcome != spinepb.DeliverAck_CREATED {
 		t.Fatalf("after the panic: %v %v", ack, err)
 	}
 }
 
 func TestLeasesThroughTheKind(t *testing.T) {
-	tc := member.Tenant("leases")
-	if _, err := tc.Create(&spinepb.CreateTenant{ClientId: "leases", Settings: &spinepb.Settings{MaxConnectionsPerUser: 1}}); err != nil {
+	leases := fresh("leases")
+	tc := member.Tenant(leases)
+	if _, err := tc.Create(&spinepb.CreateTenant{ClientId: leases, Settings: &spinepb.Settings{MaxConnectionsPerUser: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	r, err := tc.Acquire(&spinepb.AcquireConn{Sub: "u", ConnId: "c1", DefaultLimit: 5})
