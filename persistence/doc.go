@@ -4,9 +4,10 @@
 //
 // Stores know keys and bytes, never tenants, cases or events. The packages
 // that use a store declare the interface they need (with the method set of
-// storetest.Store); implementations live in sub-packages side by side
-// (boltstore for one node, a Redis store for a cluster) and all pass the
-// contract suite in storetest.
+// storetest.Store: Commit, Get, GetMany, Scan, ReadLog, LogHead, Close);
+// implementations live in sub-packages side by side (boltstore for one
+// node, sharded to spread tenants over several stores, a Redis store for a
+// cluster) and all pass the contract suite in storetest.
 //
 // # Model
 //
