@@ -90,7 +90,7 @@ type rig struct {
 }
 
 // newRig serves hub sessions on a real loopback fasthttp server.
-func newRig(t *testing.T, opts Options) *rig {
+func newRig(t testing.TB, opts Options) *rig {
 	t.Helper()
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	r := &rig{bus: events.NewMemoryBus(), leases: &fakeLeases{renewOK: true}}
@@ -132,7 +132,7 @@ func newRig(t *testing.T, opts Options) *rig {
 	return r
 }
 
-func (r *rig) dial(t *testing.T, query string) *websocket.Conn {
+func (r *rig) dial(t testing.TB, query string) *websocket.Conn {
 	t.Helper()
 	c, _, err := websocket.DefaultDialer.Dial(r.url+"?"+query, nil)
 	if err != nil {
@@ -142,7 +142,7 @@ func (r *rig) dial(t *testing.T, query string) *websocket.Conn {
 	return c
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
