@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -192,7 +191,7 @@ func (s *Server) runtimeGC(ctx *fasthttp.RequestCtx, c *auth.Claims) {
 	runtime.ReadMemStats(&ms)
 	rss, err := residentBytes()
 	if err != nil {
-		writeProblem(ctx, errors.Join(err))
+		writeProblem(ctx, err)
 		return
 	}
 	writeJSON(ctx, fasthttp.StatusOK, map[string]any{

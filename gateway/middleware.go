@@ -26,8 +26,6 @@ const (
 	errorKey     = "spine.error"
 )
 
-func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
-
 // middleware wraps every request: request id, panic recovery, metrics by
 // route template and the access log.
 func (s *Server) middleware(next fasthttp.RequestHandler) fasthttp.RequestHandler {
@@ -218,5 +216,3 @@ func (s *Server) admit(ctx *fasthttp.RequestCtx, cid string) bool {
 func (s *Server) metricsHandler() fasthttp.RequestHandler {
 	return fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))
 }
-
-func closeLabel(code int) string { return strconv.Itoa(code) }

@@ -3,9 +3,11 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -128,7 +130,7 @@ func New(opts Options) (*Server, error) {
 	lopts.OnOpen = func() { opts.Metrics.SocketsOpen.Inc() }
 	lopts.OnClose = func(code int) {
 		opts.Metrics.SocketsOpen.Dec()
-		opts.Metrics.SocketCloses.WithLabelValues(closeLabel(code)).Inc()
+		opts.Metrics.SocketCloses.WithLabelValues(strconv.Itoa(code)).Inc()
 	}
 	hub, err := live.NewHub(lopts, opts.Member.System(), opts.Bus, leases{opts.Member, opts.Sockets.DefaultMaxPerUser})
 	if err != nil {
@@ -268,6 +270,6 @@ type fasthttpLogger struct{ l *slog.Logger }
 
 func (f fasthttpLogger) Printf(format string, args ...any) {
 	if f.l.Enabled(context.Background(), slog.LevelDebug) {
-		f.l.Debug("fasthttp", "msg", strings.TrimSpace(sprintf(format, args...)))
+		f.l.Debug("fasthttp", "msg", strings.TrimSpace(fmt.Sprintf(format, args...)))
 	}
 }

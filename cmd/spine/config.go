@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -113,6 +114,20 @@ func parseWithEnv(fs *flag.FlagSet, args []string) (map[string]bool, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set, nil
+}
+
+// parseCommand parses a command's flags (see parseWithEnv): flag.ErrHelp
+// when help was asked for, errUsage for anything else wrong (the flag
+// package has printed why).
+func parseCommand(fs *flag.FlagSet, args []string) (map[string]bool, error) {
+	set, err := parseWithEnv(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return nil, err
+	case err != nil:
+		return nil, errUsage
+	}
 	return set, nil
 }
 

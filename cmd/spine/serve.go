@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -59,12 +58,9 @@ func (n *node) serveDebug(addr string) error {
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, cfg := serveFlags(stderr)
-	set, err := parseWithEnv(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
+	set, err := parseCommand(fs, args)
 	if err != nil {
-		return errUsage
+		return err
 	}
 	if err := cfg.applyProfile(set); err != nil {
 		return err

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -40,11 +39,8 @@ func token(args []string, stdout, stderr io.Writer) error {
 	sub := fs.String("sub", "", "the user the token acts as")
 	role := fs.String("role", "admin", "operator, admin or agent")
 	ttl := fs.Duration("ttl", 24*time.Hour, "lifetime")
-	if _, err := parseWithEnv(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
+	if _, err := parseCommand(fs, args); err != nil {
+		return err
 	}
 	if *sub == "" {
 		fmt.Fprintln(stderr, "spine token: --sub is required")
@@ -81,11 +77,8 @@ func tenant(args []string, stdout, stderr io.Writer) error {
 	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		cid, rest = rest[0], rest[1:]
 	}
-	if _, err := parseWithEnv(fs, rest); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
+	if _, err := parseCommand(fs, rest); err != nil {
+		return err
 	}
 	if cid == "" && fs.NArg() > 0 {
 		cid = fs.Arg(0)
